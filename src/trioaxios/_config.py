@@ -1,0 +1,482 @@
+"""
+Request configuration: the keys, their validation, library defaults, and axios's merge.
+
+A ``RequestConfig`` has one attribute per config key (axios's names in snake_case). Every
+assignment is validated; a key the caller set is remembered as *explicit*, which is what
+``merge_config`` looks at (axios ``mergeConfig``): request over instance defaults over library
+defaults, headers per key and case-insensitively, request-only keys (``url``, ``data``) never
+inherited, inputs never mutated.
+"""
+
+from __future__ import annotations
+
+import codecs
+import difflib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any, Final, final
+
+from ._errors import ERR_BAD_OPTION, ERR_BAD_OPTION_VALUE, ERR_NOT_SUPPORT, AxiosError
+from ._headers import DefaultHeaders, Headers, merge_headers
+from ._redact import redact_url
+
+if TYPE_CHECKING:
+    from ._cancel import AbortSignal, CancelToken
+    from ._progress import ProgressEvent
+
+    ValidateStatus = Callable[[int], bool]
+    ProgressCallback = Callable[[ProgressEvent], object]
+
+RESPONSE_TYPES: Final = ("json", "text", "bytes", "stream")
+
+_PAIR: Final = 2
+
+#: Keys accepted by ``create()`` only: they shape the connection pool, not one request.
+CREATE_ONLY_KEYS: Final = ("transport", "max_connections", "max_keepalive_connections")
+
+#: Keys that belong to one request and are never inherited from defaults (axios).
+REQUEST_ONLY_KEYS: Final = frozenset({"url", "data"})
+
+
+def default_validate_status(status: int) -> bool:
+    """Accept 2xx statuses (axios's default ``validateStatus``)."""
+    return 200 <= status < 300  # noqa: PLR2004 - the 2xx range
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Transitional:
+    """
+    axios's ``transitional`` options.
+
+    Attributes:
+        silent_json_parsing: When a body that is not declared JSON fails to parse, keep the
+            text instead of raising.
+        forced_json_parsing: With ``response_type="json"``, try to parse bodies that are not
+            declared JSON.
+        clarify_timeout_error: Report timeouts as ``ETIMEDOUT`` instead of ``ECONNABORTED``.
+    """
+
+    silent_json_parsing: bool = True
+    forced_json_parsing: bool = True
+    clarify_timeout_error: bool = False
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class BasicAuth:
+    """HTTP basic credentials (axios ``auth``); ``repr`` hides the password."""
+
+    username: str
+    password: str
+
+    def __repr__(self) -> str:
+        """Show the user name only."""
+        return f"BasicAuth(username={self.username!r}, password='[REDACTED]')"
+
+
+def _bad(key: str, expected: str, value: object) -> AxiosError:
+    msg = f"option {key!r} must be {expected}, got {type(value).__name__}"
+    return AxiosError(msg, ERR_BAD_OPTION_VALUE)
+
+
+def _opt_str(key: str, value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise _bad(key, "a str or None", value)
+
+
+def _str(key: str, value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    raise _bad(key, "a str", value)
+
+
+def _bool(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise _bad(key, "True or False", value)
+
+
+def _opt_callable(key: str, value: Any) -> Any:
+    if value is None or callable(value):
+        return value
+    raise _bad(key, "a callable or None", value)
+
+
+def _method(key: str, value: Any) -> str:
+    text = _str(key, value).lower()
+    if (
+        not text
+        or not text.isascii()
+        or not all(c.isalnum() or c in "!#$%&'*+-.^_`|~" for c in text)
+    ):
+        msg = f"option {key!r} must be an HTTP method such as 'get' or 'post', got {value!r}"
+        raise AxiosError(msg, ERR_BAD_OPTION_VALUE)
+    return text
+
+
+def _timeout(key: str, value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _bad(key, "a number of seconds or None", value)
+    if value != value or value < 0:  # NaN or negative  # noqa: PLR0124
+        msg = f"option {key!r} must be a non-negative number of seconds (0 or None: no timeout)"
+        raise AxiosError(msg, ERR_BAD_OPTION_VALUE)
+    return None if value == 0 or value == float("inf") else float(value)
+
+
+def _max_redirects(key: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        msg = f"option {key!r} must be an int >= 0 (0 disables redirects), got {value!r}"
+        raise AxiosError(msg, ERR_BAD_OPTION_VALUE)
+    return value
+
+
+def _response_type(key: str, value: Any) -> str:
+    if value in RESPONSE_TYPES:
+        return str(value)
+    msg = f"option {key!r} must be one of {', '.join(map(repr, RESPONSE_TYPES))}, got {value!r}"
+    raise AxiosError(msg, ERR_BAD_OPTION_VALUE)
+
+
+def _encoding(key: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    try:
+        return codecs.lookup(_str(key, value)).name
+    except LookupError:
+        msg = f"option {key!r} names an unknown encoding: {value!r}"
+        raise AxiosError(msg, ERR_BAD_OPTION_VALUE) from None
+
+
+def _transitional(key: str, value: Any) -> Transitional:
+    if isinstance(value, Transitional):
+        return value
+    if not isinstance(value, Mapping):
+        raise _bad(key, "a mapping", value)
+    names = [f.name for f in fields(Transitional)]
+    for name, flag in value.items():
+        if name not in names:
+            raise _unknown_key(f"{key}.{name}", names, prefix=f"{key}.")
+        _bool(f"{key}.{name}", flag)
+    return Transitional(**value)
+
+
+def _auth(key: str, value: Any) -> BasicAuth | None:
+    if value is None or isinstance(value, BasicAuth):
+        return value
+    if isinstance(value, Mapping) and set(value) == {"username", "password"}:
+        return BasicAuth(
+            _str(f"{key}.username", value["username"]), _str(f"{key}.password", value["password"])
+        )
+    if isinstance(value, tuple) and len(value) == 2:  # noqa: PLR2004 - (user, password)
+        return BasicAuth(_str(f"{key}[0]", value[0]), _str(f"{key}[1]", value[1]))
+    msg = f"option {key!r} must be {{'username': ..., 'password': ...}} or (username, password)"
+    raise AxiosError(msg, ERR_BAD_OPTION_VALUE)
+
+
+def _transforms(key: str, value: Any) -> tuple[Callable[..., Any], ...]:
+    items = (value,) if callable(value) else value
+    if isinstance(items, Iterable) and not isinstance(items, str | bytes | Mapping):
+        result = tuple(items)
+        if all(callable(fn) for fn in result):
+            return result
+    raise _bad(key, "a callable or a list of callables", value)
+
+
+def _params(key: str, value: Any) -> Any:
+    if value is None or isinstance(value, str | Mapping):
+        return value
+    if isinstance(value, list | tuple) and all(
+        isinstance(p, tuple) and len(p) == _PAIR for p in value
+    ):
+        return value
+    raise _bad(key, "a mapping, a list of (name, value) pairs, a str or None", value)
+
+
+def _headers(key: str, value: Any) -> Headers:
+    if isinstance(value, Headers):
+        return value.copy()
+    if value is None:
+        return Headers()
+    if isinstance(value, Mapping | list | tuple):
+        return Headers(value)
+    raise _bad(key, "a mapping of header names to values", value)
+
+
+def _cancel_token(key: str, value: Any) -> CancelToken | None:
+    from ._cancel import CancelToken  # noqa: PLC0415 - L1 type checked lazily at L0
+
+    if value is None or isinstance(value, CancelToken):
+        return value
+    raise _bad(key, "a trioaxios.CancelToken or None", value)
+
+
+def _signal(key: str, value: Any) -> AbortSignal | None:
+    from ._cancel import AbortSignal  # noqa: PLC0415 - L1 type checked lazily at L0
+
+    if value is None or isinstance(value, AbortSignal):
+        return value
+    raise _bad(key, "a trioaxios.AbortSignal or None", value)
+
+
+def _not_yet(*, default: Any, feature: str) -> Callable[[str, Any], Any]:
+    """Validator for a key whose feature has not landed: only its default is accepted."""
+
+    def validate(key: str, value: Any) -> Any:
+        if value == default:
+            return value
+        msg = f"option {key!r} is not supported yet ({feature}); leave it at {default!r}"
+        raise AxiosError(msg, ERR_NOT_SUPPORT)
+
+    return validate
+
+
+_HARDENING = "URL, XSRF and size hardening is a planned feature"
+
+#: key -> (library default, validator). The order is the order of ``repr``.
+_KEYS: Final[dict[str, tuple[Any, Callable[[str, Any], Any]]]] = {
+    "url": (None, _opt_str),
+    "method": ("get", _method),
+    "base_url": (None, _opt_str),
+    "prefix": (None, _opt_str),
+    "suffix": (None, _opt_str),
+    "allow_absolute_urls": (True, _not_yet(default=True, feature=_HARDENING)),
+    "headers": (None, _headers),
+    "params": (None, _params),
+    "params_serializer": (None, _opt_callable),
+    "data": (None, lambda _key, value: value),
+    "timeout": (None, _timeout),
+    "timeout_error_message": (None, _opt_str),
+    "transitional": (Transitional(), _transitional),
+    "auth": (None, _auth),
+    "response_type": ("json", _response_type),
+    "response_encoding": (None, _encoding),
+    "xsrf_cookie_name": ("XSRF-TOKEN", _not_yet(default="XSRF-TOKEN", feature=_HARDENING)),
+    "xsrf_header_name": ("X-XSRF-TOKEN", _not_yet(default="X-XSRF-TOKEN", feature=_HARDENING)),
+    "with_credentials": (False, _not_yet(default=False, feature=_HARDENING)),
+    "max_content_length": (None, _not_yet(default=None, feature=_HARDENING)),
+    "max_body_length": (None, _not_yet(default=None, feature=_HARDENING)),
+    "max_redirects": (21, _max_redirects),
+    "validate_status": (default_validate_status, _opt_callable),
+    "transform_request": ((), _transforms),
+    "transform_response": ((), _transforms),
+    "cancel_token": (None, _cancel_token),
+    "signal": (None, _signal),
+    "on_upload_progress": (None, _opt_callable),
+    "on_download_progress": (None, _opt_callable),
+    "decompress": (True, _bool),
+}
+
+CONFIG_KEYS: Final = tuple(_KEYS)
+
+
+def _unknown_key(key: object, valid: Iterable[str], prefix: str = "") -> AxiosError:
+    text = str(key)[:80]
+    close = difflib.get_close_matches(text.removeprefix(prefix), list(valid), n=1, cutoff=0.5)
+    hint = f"; did you mean {prefix}{close[0]!r}?" if close else ""
+    return AxiosError(f"unknown option {text!r}{hint}", ERR_BAD_OPTION)
+
+
+class RequestConfig:
+    """
+    The configuration of a request, with one attribute per axios config key.
+
+    Interceptors and middleware receive it: ``config.url``, ``config.method``,
+    ``config.headers`` (a mutable case-insensitive ``Headers``), ``config.params``,
+    ``config.data``, ... Assigning validates the value. Keys declared by middleware (such as
+    ``skip_auth_refresh``) live in ``config.extras``.
+
+    Examples::
+
+        RequestConfig(url="/users", method="post", data={"name": "Fred"})
+        RequestConfig.from_mapping({"url": "/users"})
+    """
+
+    __slots__ = ("_explicit", "extras", *_KEYS)
+
+    url: str | None
+    method: str
+    base_url: str | None
+    prefix: str | None
+    suffix: str | None
+    allow_absolute_urls: bool
+    headers: Headers
+    params: Any
+    params_serializer: Callable[[Any], str] | None
+    data: Any
+    timeout: float | None
+    timeout_error_message: str | None
+    transitional: Transitional
+    auth: BasicAuth | None
+    response_type: str
+    response_encoding: str | None
+    xsrf_cookie_name: str
+    xsrf_header_name: str
+    with_credentials: bool
+    max_content_length: int | None
+    max_body_length: int | None
+    max_redirects: int
+    validate_status: ValidateStatus | None
+    transform_request: tuple[Callable[..., Any], ...]
+    transform_response: tuple[Callable[..., Any], ...]
+    cancel_token: CancelToken | None
+    signal: AbortSignal | None
+    on_upload_progress: ProgressCallback | None
+    on_download_progress: ProgressCallback | None
+    decompress: bool
+    extras: dict[str, Any]
+    _explicit: set[str]
+
+    def __init__(self, **config: Any) -> None:
+        object.__setattr__(self, "_explicit", set())
+        object.__setattr__(self, "extras", {})
+        for key, (default, _) in _KEYS.items():
+            object.__setattr__(self, key, default)
+        object.__setattr__(self, "headers", Headers())
+        for key, value in config.items():
+            setattr(self, key, value)
+
+    @classmethod
+    def from_mapping(
+        cls, config: Mapping[str, Any], extra_keys: Iterable[str] = ()
+    ) -> RequestConfig:
+        """
+        Build a config from a mapping, accepting ``extra_keys`` (declared by middleware).
+
+        Raises:
+            AxiosError: ``ERR_BAD_OPTION`` for an unknown key (naming the closest valid one),
+                ``ERR_BAD_OPTION_VALUE`` for a value of the wrong type.
+        """
+        if not isinstance(config, Mapping):
+            msg = f"a request config must be a mapping, got {type(config).__name__}"
+            raise AxiosError(msg, ERR_BAD_OPTION_VALUE)
+        extras = frozenset(extra_keys)
+        new = cls()
+        for key, value in config.items():
+            if key in extras:
+                new.extras[key] = value
+            else:
+                new._set(key, value, extras)
+        return new
+
+    def _set(self, key: object, value: Any, extra_keys: Iterable[str] = ()) -> None:
+        entry = _KEYS.get(key) if isinstance(key, str) else None
+        if entry is None:
+            if key in CREATE_ONLY_KEYS:
+                msg = f"option {key!r} can only be given to trioaxios.create()"
+                raise AxiosError(msg, ERR_BAD_OPTION)
+            raise _unknown_key(key, [*_KEYS, *CREATE_ONLY_KEYS, *extra_keys])
+        assert isinstance(key, str)  # noqa: S101 - narrowed by the lookup above
+        object.__setattr__(self, key, entry[1](key, value))
+        self._explicit.add(key)
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        """Validate and set a config key."""
+        self._set(key, value)
+
+    def __delattr__(self, key: str) -> None:
+        """Reset a key to the library default."""
+        if key not in _KEYS:
+            raise _unknown_key(key, _KEYS)
+        object.__setattr__(self, key, Headers() if key == "headers" else _KEYS[key][0])
+        self._explicit.discard(key)
+
+    def is_set(self, key: str) -> bool:
+        """Return whether ``key`` was given explicitly (not left at the library default)."""
+        return key in self._explicit
+
+    def copy(self) -> RequestConfig:
+        """Return an independent copy (headers and extras copied too)."""
+        new = RequestConfig.__new__(type(self))
+        for key in _KEYS:
+            object.__setattr__(new, key, getattr(self, key))
+        object.__setattr__(new, "headers", self.headers.copy())
+        object.__setattr__(new, "extras", dict(self.extras))
+        object.__setattr__(new, "_explicit", set(self._explicit))
+        return new
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the explicitly set keys as a dict (headers as a plain dict, extras merged)."""
+        out: dict[str, Any] = {}
+        for key in _KEYS:
+            if key in self._explicit:
+                value = getattr(self, key)
+                out[key] = dict(value) if isinstance(value, Headers) else value
+        out.update(self.extras)
+        return out
+
+    def __repr__(self) -> str:
+        """Show method and a redacted URL only: configs carry secrets."""
+        url = redact_url(self.url) if self.url else None
+        return f"RequestConfig(method={self.method!r}, url={url!r})"
+
+
+@final
+class Defaults(RequestConfig):
+    """
+    ``client.defaults``: instance defaults, mutable after creation, axios style.
+
+    ``defaults.timeout = 3``; ``defaults.headers["X-Token"] = t`` (every method);
+    ``defaults.headers.common[...]``; ``defaults.headers.post[...]`` (POST only).
+    """
+
+    __slots__ = ()
+
+    headers: DefaultHeaders
+
+    def __init__(self, **config: Any) -> None:
+        super().__init__()
+        object.__setattr__(self, "headers", DefaultHeaders())
+        for key, value in config.items():
+            setattr(self, key, value)
+
+    def _set(self, key: object, value: Any, extra_keys: Iterable[str] = ()) -> None:
+        if key == "headers":
+            headers = DefaultHeaders()
+            if value is not None:
+                headers.update_from(
+                    _headers("headers", value) if isinstance(value, list | tuple) else value
+                )
+            object.__setattr__(self, "headers", headers)
+            self._explicit.add("headers")
+            return
+        super()._set(key, value, extra_keys)
+
+    def copy(self) -> Defaults:
+        """Return an independent copy, header sections included."""
+        new = super().copy()
+        assert isinstance(new, Defaults)  # noqa: S101 - copy() keeps the type
+        object.__setattr__(new, "headers", self.headers.copy())
+        return new
+
+
+def merge_config(base: RequestConfig, override: RequestConfig) -> RequestConfig:
+    """
+    Return ``override`` merged over ``base`` (axios ``mergeConfig``); neither is mutated.
+
+    Explicit keys of ``override`` win; ``headers`` merge per key, case-insensitively, keeping
+    ``DefaultHeaders`` sections; every other key is replaced whole; ``url`` and ``data`` come
+    from ``override`` only.
+    """
+    merged = base.copy()
+    for key in REQUEST_ONLY_KEYS:
+        if key in merged._explicit:  # noqa: SLF001 - same class
+            delattr(merged, key)
+    for key in override._explicit:  # noqa: SLF001 - same class
+        value = getattr(override, key)
+        if key == "headers":
+            value = merge_headers(merged.headers, value)
+        object.__setattr__(merged, key, value)
+        merged._explicit.add(key)  # noqa: SLF001 - same class
+    merged.extras.update(override.extras)
+    if type(merged) is not RequestConfig and type(override) is RequestConfig:
+        plain = RequestConfig.__new__(RequestConfig)
+        for key in _KEYS:
+            object.__setattr__(plain, key, getattr(merged, key))
+        object.__setattr__(plain, "extras", merged.extras)
+        object.__setattr__(plain, "_explicit", merged._explicit)  # noqa: SLF001 - same class
+        return plain
+    return merged

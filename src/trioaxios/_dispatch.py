@@ -1,0 +1,127 @@
+"""
+The innermost step of the onion: build the wire request, send it, read and decode the body.
+
+Also the two checks that surround the onion: the full URL (axios ``buildFullPath`` with
+umi-request's ``prefix``/``suffix``) and ``validate_status`` (axios ``settle``).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from typing import TYPE_CHECKING, Final
+
+from ._errors import ERR_BAD_OPTION_VALUE, ERR_BAD_REQUEST, ERR_BAD_RESPONSE, AxiosError
+from ._models import Request, Response
+from ._progress import ProgressTracker
+from ._transforms import encode_request_body, transform_response_data
+from ._types import Content, PreparedRequest
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterable, AsyncIterator
+
+    from ._config import RequestConfig
+    from ._pipeline import Context
+    from ._types import Transport
+
+#: axios ``isAbsoluteURL``: a scheme followed by ``//``, or a protocol-relative ``//``.
+_ABSOLUTE_URL: Final = re.compile(r"^([a-z][a-z\d+\-.]*:)?//", re.IGNORECASE)
+
+_FIRST_CLIENT_ERROR: Final = 400
+_FIRST_SERVER_ERROR: Final = 500
+
+
+def build_full_url(config: RequestConfig) -> str:
+    """Combine ``base_url``, ``prefix``, ``url`` and ``suffix`` the way axios/umi-request do."""
+    url = config.url or ""
+    if _ABSOLUTE_URL.match(url):
+        return url
+    url = f"{config.prefix or ''}{url}{config.suffix or ''}"
+    base = config.base_url
+    if not base:
+        return url
+    if not url:
+        return base
+    return base.rstrip("/") + "/" + url.lstrip("/")
+
+
+def _with_upload_progress(content: Content, config: RequestConfig) -> Content:
+    callback = config.on_upload_progress
+    if callback is None or content is None:
+        return content
+    total = len(content) if isinstance(content, bytes) else None
+    tracker = ProgressTracker(callback, total, upload=True)
+    source: AsyncIterable[bytes] = _chunks(content) if isinstance(content, bytes) else content
+
+    async def counted() -> AsyncIterator[bytes]:
+        async for chunk in source:
+            await tracker.advance(len(chunk))
+            yield chunk
+        await tracker.finish()
+
+    return counted()
+
+
+async def _chunks(body: bytes, size: int = 64 * 1024) -> AsyncIterator[bytes]:
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+
+
+async def prepare(config: RequestConfig, transport: Transport) -> tuple[PreparedRequest, Request]:
+    """Build the wire request for ``config`` (URL with params, headers, encoded body)."""
+    url = transport.build_url(build_full_url(config), config.params, config.params_serializer)
+    headers = config.headers.copy()
+    if config.auth is not None:
+        token = f"{config.auth.username}:{config.auth.password}".encode()
+        headers["Authorization"] = "Basic " + base64.b64encode(token).decode("ascii")
+    content = await encode_request_body(config, headers)
+    content = _with_upload_progress(content, config)
+    method = config.method.upper()
+    prepared = PreparedRequest(method, url, headers.raw_items(), content, config.max_redirects)
+    return prepared, Request(method, url, headers)
+
+
+async def send_request(ctx: Context, transport: Transport, *, stream: bool) -> None:
+    """The onion's terminal: send ``ctx.req``; set ``ctx.res`` (body read unless ``stream``)."""
+    config = ctx.req
+    prepared, request = await prepare(config, transport)
+    try:
+        raw = await transport.send(prepared)
+    except AxiosError as exc:
+        exc.config, exc.request = config, request
+        raise
+    response = Response(raw, config, request)
+    if stream:
+        ctx.res = response
+        return
+    try:
+        body = await response.aread()
+    except AxiosError as exc:
+        exc.config, exc.request, exc.response = config, request, response
+        raise
+    finally:
+        await response.aclose()
+    response.data = await transform_response_data(response, body)
+    ctx.res = response
+
+
+def settle(response: Response) -> Response:
+    """Apply ``validate_status``: return the response, or raise the status error."""
+    validate = response.config.validate_status
+    if validate is None or validate(response.status):
+        return response
+    status = response.status
+    code = (
+        ERR_BAD_REQUEST if _FIRST_CLIENT_ERROR <= status < _FIRST_SERVER_ERROR else ERR_BAD_RESPONSE
+    )
+    msg = f"Request failed with status code {response.status}"
+    raise AxiosError(msg, code, response.config, response.request, response)
+
+
+def missing_response_error(config: RequestConfig) -> AxiosError:
+    """The error for a middleware chain that ended without a response."""
+    msg = (
+        "the middleware chain returned without a response: a middleware must call "
+        "`await next()` or set `ctx.res`"
+    )
+    return AxiosError(msg, ERR_BAD_OPTION_VALUE, config)

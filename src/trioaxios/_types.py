@@ -1,0 +1,65 @@
+"""
+Protocols between the client and its transport adapter (axios's "adapter" idea).
+
+Nothing here imports httpx2: the adapter in ``_transports/`` implements these protocols, so
+the rest of trioaxios never sees an engine type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+#: What a request body may be once transformed: nothing, bytes, or a stream of bytes.
+Content = bytes | AsyncIterable[bytes] | None
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRequest:
+    """A request ready for the wire: absolute URL with query, final headers and body."""
+
+    method: str
+    url: str
+    headers: list[tuple[str, str]]
+    content: Content
+    max_redirects: int
+
+
+class TransportResponse(Protocol):
+    """The engine's response, as the client needs it: status line, headers, a body stream."""
+
+    @property
+    def status(self) -> int:
+        """The HTTP status code."""
+
+    @property
+    def reason_phrase(self) -> str:
+        """The status text (``"OK"``), or the standard phrase when the server sent none."""
+
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        """The response headers, in order, repeated names kept."""
+
+    @property
+    def url(self) -> str:
+        """The final URL, after any redirects."""
+
+    def aiter_bytes(self, *, decompress: bool) -> AsyncIterator[bytes]:
+        """Iterate over the body, decoded per Content-Encoding unless ``decompress`` is false."""
+
+    async def aclose(self) -> None:
+        """Close the body; an unread connection is discarded, never pooled."""
+
+
+class Transport(Protocol):
+    """Sends prepared requests; owns the connection pool."""
+
+    def build_url(self, url: str, params: Any, serializer: Callable[[Any], str] | None) -> str:
+        """Return ``url`` with ``params`` merged into its query; reject bad or non-HTTP URLs."""
+
+    async def send(self, request: PreparedRequest) -> TransportResponse:
+        """Send ``request``, following up to ``max_redirects`` redirects; return unread."""
+
+    async def aclose(self) -> None:
+        """Close the pool and every connection."""
