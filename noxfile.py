@@ -1,5 +1,5 @@
 """
-The project's single entry point: ``nox -s lint typecheck tests``, ``nox -s demo``, ``nox -s bench``.
+The single entry point: `nox -s lint typecheck tests`, `nox -s demo`, `nox -s bench`.
 
 Each session installs what it needs into its own virtualenv.
 """

@@ -7,7 +7,6 @@ Each step prints what it did and what came back; a summary table ends the run. N
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,8 @@ from ._demo_server import serve_demo_app
 from ._errors import AxiosError, CanceledError
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from rich.console import Console
 
     from ._pipeline import Context, Next
