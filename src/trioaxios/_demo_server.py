@@ -659,10 +659,16 @@ async def serve_demo_app(
         binds: list[str] = await nursery.start(
             functools.partial(serve, asgi_app, config, shutdown_trigger=shutdown.wait)
         )
+        body_error: BaseException | None = None
         try:
             yield DemoServer(url=_base_url(binds, host), app=served)
+        except BaseException as exc:  # noqa: BLE001 - re-raised bare below, outside the nursery
+            body_error = exc
         finally:
             shutdown.set()
             nursery.cancel_scope.deadline = min(
                 nursery.cancel_scope.deadline, trio.current_time() + _SHUTDOWN_GRACE
             )
+    # Re-raising outside the nursery keeps the caller's error bare, never an ExceptionGroup.
+    if body_error is not None:
+        raise body_error
