@@ -333,6 +333,12 @@ class Client:
     # -- execution ------------------------------------------------------------------------
 
     async def _run(self, config: RequestConfig) -> Response:
+        if config.response_type == "stream":
+            msg = (
+                "response_type='stream' keeps the body open: use `async with "
+                "client.get(...) as response:` and read it inside the block"
+            )
+            raise AxiosError(msg, ERR_BAD_OPTION_VALUE, config)
         with RequestScope(config) as scope:
             response: Response = await self._send(config, scope, stream=False)
         return response

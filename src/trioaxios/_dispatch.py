@@ -75,6 +75,9 @@ async def prepare(config: RequestConfig, transport: Transport) -> tuple[Prepared
         token = f"{config.auth.username}:{config.auth.password}".encode()
         headers["Authorization"] = "Basic " + base64.b64encode(token).decode("ascii")
     content = await encode_request_body(config, headers)
+    if isinstance(content, bytes) and config.on_upload_progress is not None:
+        # Progress wraps the body in a stream; keep the length so it is not sent chunked.
+        headers["Content-Length"] = str(len(content))
     content = _with_upload_progress(content, config)
     method = config.method.upper()
     prepared = PreparedRequest(method, url, headers.raw_items(), content, config.max_redirects)
@@ -84,7 +87,11 @@ async def prepare(config: RequestConfig, transport: Transport) -> tuple[Prepared
 async def send_request(ctx: Context, transport: Transport, *, stream: bool) -> None:
     """The onion's terminal: send ``ctx.req``; set ``ctx.res`` (body read unless ``stream``)."""
     config = ctx.req
-    prepared, request = await prepare(config, transport)
+    try:
+        prepared, request = await prepare(config, transport)
+    except AxiosError as exc:
+        exc.config = exc.config or config
+        raise
     try:
         raw = await transport.send(prepared)
     except AxiosError as exc:
