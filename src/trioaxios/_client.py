@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING, Any, Final, final
 
 import trio
 
-from ._config import CREATE_ONLY_KEYS, Defaults, RequestConfig, merge_config
+from ._config import CREATE_ONLY_KEYS, Defaults, RequestConfig, merge_config, merge_request
 from ._dispatch import missing_response_error, send_request, settle
 from ._errors import ERR_BAD_OPTION_VALUE, AxiosError
-from ._headers import flatten_headers
 from ._interceptors import Interceptors, run_chain
 from ._models import CLOSE_TIMEOUT, Response
 from ._pipeline import Context, Middleware, run_onion
@@ -273,9 +272,7 @@ class Client:
             msg = f"a request config must be a mapping, got {type(config).__name__}"
             raise AxiosError(msg, ERR_BAD_OPTION_VALUE)
         mapping.update(options)
-        merged = merge_config(self.defaults, RequestConfig.from_mapping(mapping, self._extra_keys))
-        merged.headers = flatten_headers(merged.headers, merged.method)
-        return merged
+        return merge_request(self.defaults, RequestConfig.from_mapping(mapping, self._extra_keys))
 
     def request(
         self, config: Mapping[str, Any] | RequestConfig | None = None, /, **options: Any

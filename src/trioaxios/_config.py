@@ -11,13 +11,15 @@ inherited, inputs never mutated.
 from __future__ import annotations
 
 import codecs
+import copy
 import difflib
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Final, final
 
 from ._errors import ERR_BAD_OPTION, ERR_BAD_OPTION_VALUE, ERR_NOT_SUPPORT, AxiosError
-from ._headers import DefaultHeaders, Headers, merge_headers
+from ._headers import DefaultHeaders, Headers, flatten_headers, merge_headers
 from ._redact import redact_url
 
 if TYPE_CHECKING:
@@ -196,6 +198,16 @@ def _params(key: str, value: Any) -> Any:
     raise _bad(key, "a mapping, a list of (name, value) pairs, a str or None", value)
 
 
+def _copy_params(value: Any) -> Any:
+    """
+    Return a shallow copy of a params container, so a request cannot mutate its defaults.
+
+    An interceptor may do ``config.params["page"] = 2``; without the copy that would write
+    into ``client.defaults.params``.
+    """
+    return value if value is None or isinstance(value, str | tuple) else copy.copy(value)
+
+
 def _headers(key: str, value: Any) -> Headers:
     if isinstance(value, Headers):
         return value.copy()
@@ -273,10 +285,25 @@ _KEYS: Final[dict[str, tuple[Any, Callable[[str, Any], Any]]]] = {
 CONFIG_KEYS: Final = tuple(_KEYS)
 
 
+#: axios option names whose trioaxios name is not their snake_case spelling.
+_AXIOS_NAMES: Final = {"adapter": "transport", "baseURL": "base_url"}
+
+_CAMEL_HUMP: Final = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _closest_key(name: str, valid: list[str]) -> str | None:
+    """Return the valid key ``name`` most likely meant: axios's name, snake_case, or a typo."""
+    for candidate in (_AXIOS_NAMES.get(name), _CAMEL_HUMP.sub("_", name).lower()):
+        if candidate in valid:
+            return candidate
+    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
+    return close[0] if close else None
+
+
 def _unknown_key(key: object, valid: Iterable[str], prefix: str = "") -> AxiosError:
     text = str(key)[:80]
-    close = difflib.get_close_matches(text.removeprefix(prefix), list(valid), n=1, cutoff=0.5)
-    hint = f"; did you mean {prefix}{close[0]!r}?" if close else ""
+    close = _closest_key(text.removeprefix(prefix), list(valid))
+    hint = f"; did you mean {prefix + close!r}?" if close else ""
     return AxiosError(f"unknown option {text!r}{hint}", ERR_BAD_OPTION)
 
 
@@ -394,6 +421,7 @@ class RequestConfig:
         for key in _KEYS:
             object.__setattr__(new, key, getattr(self, key))
         object.__setattr__(new, "headers", self.headers.copy())
+        object.__setattr__(new, "params", _copy_params(self.params))
         object.__setattr__(new, "extras", dict(self.extras))
         object.__setattr__(new, "_explicit", set(self._explicit))
         return new
@@ -479,4 +507,32 @@ def merge_config(base: RequestConfig, override: RequestConfig) -> RequestConfig:
         object.__setattr__(plain, "extras", merged.extras)
         object.__setattr__(plain, "_explicit", merged._explicit)  # noqa: SLF001 - same class
         return plain
+    return merged
+
+
+def merge_request(defaults: RequestConfig, request: RequestConfig) -> RequestConfig:
+    """
+    Return the config one request runs with: ``request`` over ``defaults``, headers flattened.
+
+    Equal to ``merge_config(defaults, request)`` followed by ``flatten_headers`` for the
+    request's method, without copying the defaults' header sections: this runs once per
+    request.
+    """
+    merged = RequestConfig.__new__(RequestConfig)
+    explicit = request._explicit  # noqa: SLF001 - same module
+    for key, (default, _) in _KEYS.items():
+        if key in explicit:
+            value = getattr(request, key)
+        elif key in REQUEST_ONLY_KEYS:
+            value = default
+        else:
+            value = getattr(defaults, key)
+        object.__setattr__(merged, key, value)
+    headers = flatten_headers(defaults.headers, merged.method)
+    if "headers" in explicit:
+        headers.update_from(request.headers)
+    object.__setattr__(merged, "headers", headers)
+    object.__setattr__(merged, "extras", {**defaults.extras, **request.extras})
+    inherited = defaults._explicit - REQUEST_ONLY_KEYS  # noqa: SLF001 - same module
+    object.__setattr__(merged, "_explicit", inherited | explicit)
     return merged

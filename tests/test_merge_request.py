@@ -1,0 +1,72 @@
+"""
+The per-request merge fast path equals the general mergeConfig followed by flattening.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from trioaxios import Defaults, RequestConfig, merge_config
+from trioaxios._config import merge_request
+from trioaxios._headers import flatten_headers
+
+NAMES = st.sampled_from(["X-A", "x-a", "X-B", "Accept", "content-type", "X-Token"])
+VALUES = st.one_of(st.none(), st.sampled_from(["1", "two", "three 3"]))
+HEADERS = st.dictionaries(NAMES, VALUES, max_size=4)
+METHODS = st.sampled_from(["get", "post", "put", "delete"])
+SECTIONS = st.dictionaries(st.sampled_from(["common", "get", "post"]), HEADERS, max_size=3)
+
+
+@st.composite
+def defaults_configs(draw):
+    options = draw(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "timeout": st.sampled_from([1, 2.5, None]),
+                "base_url": st.sampled_from(["http://a.test", "http://b.test/v1/"]),
+                "method": METHODS,
+                "url": st.just("/ignored-default-url"),
+                "data": st.just({"ignored": True}),
+                "response_type": st.sampled_from(["json", "text"]),
+            },
+        )
+    )
+    defaults = Defaults(**options)
+    defaults.headers.update_from(draw(HEADERS))
+    for section, headers in draw(SECTIONS).items():
+        defaults.headers.sections[section].update_from(headers)
+    return defaults
+
+
+@st.composite
+def request_configs(draw):
+    options = draw(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "timeout": st.sampled_from([3, None]),
+                "method": METHODS,
+                "url": st.just("/users"),
+                "data": st.just([1, 2]),
+                "headers": HEADERS,
+                "max_redirects": st.integers(0, 5),
+            },
+        )
+    )
+    return RequestConfig(**options)
+
+
+@given(defaults_configs(), request_configs())
+def test_merge_request_equals_merge_config_then_flatten(defaults, request):
+    """Every key, the flattened headers, suppressions and explicit keys agree."""
+    slow = merge_config(defaults, request)
+    fast = merge_request(defaults, request)
+    slow_headers = flatten_headers(slow.headers, slow.method)
+    assert fast.to_dict().keys() == slow.to_dict().keys()
+    for key in ("timeout", "base_url", "method", "url", "data", "response_type", "max_redirects"):
+        assert getattr(fast, key) == getattr(slow, key), key
+    assert fast.headers == slow_headers
+    for name in ("X-A", "X-B", "Accept", "Content-Type", "X-Token"):
+        assert fast.headers.is_suppressed(name) == slow_headers.is_suppressed(name), name
