@@ -336,28 +336,41 @@ class Client:
                 "client.get(...) as response:` and read it inside the block"
             )
             raise AxiosError(msg, ERR_BAD_OPTION_VALUE, config)
+        await trio.lowlevel.checkpoint()  # every call checkpoints, even one that fails at once
         with RequestScope(config) as scope:
             response: Response = await self._send(config, scope, stream=False)
         return response
 
-    async def _send(self, config: RequestConfig, scope: RequestScope, *, stream: bool) -> Any:
+    async def _send(
+        self,
+        config: RequestConfig,
+        scope: RequestScope,
+        *,
+        stream: bool,
+        sent: list[Response] | None = None,
+    ) -> Any:
         self._check_open()
-        await trio.lowlevel.checkpoint()
         interceptors = self.interceptors
         if not interceptors.request and not interceptors.response:
-            return await self._dispatch(config, scope, stream=stream)
+            response = await self._dispatch(config, scope, stream=stream)
+            if sent is not None:
+                sent.append(response)
+            return response
 
         async def dispatch(final_config: RequestConfig) -> Response:
-            return await self._dispatch(final_config, scope, stream=stream)
+            response = await self._dispatch(final_config, scope, stream=stream)
+            if sent is not None:
+                sent.append(response)
+            return response
 
-        return await run_chain(interceptors, config, dispatch)
+        return await run_chain(interceptors, config, dispatch, extra_keys=self._extra_keys)
 
     async def _dispatch(
         self, config: RequestConfig, scope: RequestScope, *, stream: bool
     ) -> Response:
         transport = self._check_open()
         scope.arm_timeout(config.timeout)
-        ctx = Context(config, self)
+        ctx = Context(config, self, transport)
 
         async def terminal(ctx: Context) -> None:
             await send_request(ctx, transport, stream=stream)
@@ -410,17 +423,23 @@ class PendingRequest:
         return self._client._run(self.config).__await__()  # noqa: SLF001 - the client's own helper
 
     async def __aenter__(self) -> Response:
-        """Send and return the ``Response`` with its body unread."""
+        """Send and return the ``Response`` (body unread), or what the interceptors made of it."""
         self._claim()
+        await trio.lowlevel.checkpoint()  # every call checkpoints, even one that fails at once
         scope = RequestScope(self.config)
         scope.__enter__()
+        sent: list[Response] = []
         try:
-            response: Response = await self._client._send(self.config, scope, stream=True)  # noqa: SLF001 - the client's own helper
+            result: Response = await self._client._send(self.config, scope, stream=True, sent=sent)  # noqa: SLF001 - the client's own helper
         except BaseException as exc:
-            scope.__exit__(type(exc), exc, exc.__traceback__)
+            try:
+                for response in sent:  # a response interceptor failed after dispatch
+                    await response.aclose()
+            finally:
+                scope.__exit__(type(exc), exc, exc.__traceback__)
             raise
-        self._scope, self._response = scope, response
-        return response
+        self._scope, self._response = scope, (sent[0] if sent else None)
+        return result
 
     async def __aexit__(
         self,
@@ -430,9 +449,11 @@ class PendingRequest:
     ) -> None:
         """Close the body (shielded, bounded) and translate a cancellation we own."""
         assert self._scope is not None  # noqa: S101 - set by __aenter__
-        assert self._response is not None  # noqa: S101 - set by __aenter__
         try:
-            await self._response.aclose()
+            if (
+                self._response is not None
+            ):  # None: nothing was dispatched (an on_rejected recovered)
+                await self._response.aclose()
         finally:
             self._scope.__exit__(exc_type, exc, tb)
 

@@ -6,7 +6,11 @@ error only when *it* caught the cancellation.
 
 Cancellation from an enclosing scope (``move_on_after``, a cancelled nursery) is never
 converted: Trio does not let an inner scope catch what an outer cancelled scope owns, and we
-only translate when our scope reports ``cancelled_caught``.
+only translate when our scope reports ``cancelled_caught``. An enclosing deadline that is
+shorter than ``timeout`` simply wins: the caller's scope catches its own ``trio.Cancelled``.
+
+When several of our sources fire, the first one wins: a token or signal that fires after the
+scope's deadline passed does not turn a timeout into a cancellation, and vice versa.
 """
 
 from __future__ import annotations
@@ -39,12 +43,13 @@ class RequestScope:
     """
     Bridges a request's ``cancel_token``, ``signal`` and ``timeout`` onto one cancel scope.
 
-    Enter it (it raises at once if the token/signal already fired), call ``arm_timeout``
-    when the request is about to be dispatched, and exit it: if the scope caught the
-    cancellation, ``__exit__`` raises ``CanceledError`` or the timeout ``AxiosError``.
+    Enter it (it raises at once if the token/signal already fired, before any I/O), call
+    ``arm_timeout`` when the request is about to be dispatched, and exit it: if the scope
+    caught the cancellation, ``__exit__`` raises ``CanceledError`` or the timeout
+    ``AxiosError``. It must be entered and exited in the same task (it is a cancel scope).
     """
 
-    __slots__ = ("_config", "_scope", "_signal", "_timeout_at", "_token")
+    __slots__ = ("_config", "_first", "_scope", "_signal", "_timeout_at", "_token")
 
     def __init__(self, config: RequestConfig) -> None:
         self._config = config
@@ -52,8 +57,18 @@ class RequestScope:
         self._signal: AbortSignal | None = config.signal
         self._scope = trio.CancelScope()
         self._timeout_at = math.inf
+        self._first: CanceledError | None = None
+
+    @property
+    def cancel_scope(self) -> trio.CancelScope:
+        """The underlying ``trio.CancelScope`` (for introspection: ``deadline``, ...)."""
+        return self._scope
 
     def _cancel(self, error: CanceledError) -> None:
+        # The listener of both the token and the signal. ``cancel_called`` is already true
+        # when the deadline (timeout or timeout signal) passed first: then that one wins.
+        if self._first is None and not self._scope.cancel_called:
+            self._first = error
         self._scope.cancel(reason=f"trioaxios: {error.message}")
 
     def __enter__(self) -> RequestScope:
@@ -62,16 +77,16 @@ class RequestScope:
         if error is not None:
             raise error
         self._scope.__enter__()
+        if self._signal is not None:
+            self._scope.deadline = self._signal.deadline
+            self._signal.subscribe(self._cancel)
         if self._token is not None:
             self._token.subscribe(self._cancel)
-        if self._signal is not None:
-            self._signal.subscribe(self._cancel)
-            self._scope.deadline = self._signal.deadline
         return self
 
     def arm_timeout(self, timeout: float | None) -> None:
-        """Start the request's timeout now (``None``: no timeout)."""
-        if timeout is not None:
+        """Start the request's timeout now (``None`` or ``0``: no timeout)."""
+        if timeout:
             self._timeout_at = trio.current_time() + timeout
             self._scope.deadline = min(self._scope.deadline, self._timeout_at)
 
@@ -81,8 +96,27 @@ class RequestScope:
             if source is not None:
                 fired = source._current_error()  # noqa: SLF001 - L1/L2 bridge, same package
                 if fired is not None:
-                    return CanceledError(fired.message, self._config, reason=fired.reason)
+                    return self._for_request(fired)
         return None
+
+    def _for_request(self, fired: CanceledError) -> CanceledError:
+        """A fresh ``CanceledError`` for this request (config attached), same reason."""
+        return CanceledError(fired.message, self._config, reason=fired.reason)
+
+    def _caught_error(self) -> AxiosError:
+        """The error for a cancellation this scope caught: whichever source fired first."""
+        if self._first is not None:
+            return self._for_request(self._first)
+        signal = self._signal
+        if signal is not None and signal.deadline <= self._timeout_at:
+            fired = signal._current_error()  # noqa: SLF001 - L1/L2 bridge, same package
+            if fired is not None:
+                return self._for_request(fired)
+        if self._timeout_at <= trio.current_time():
+            return timeout_error(self._config)
+        # Not reachable through the public API (only our listeners and deadlines cancel
+        # the scope); stay correct anyway.
+        return self.cancellation() or timeout_error(self._config)
 
     def __exit__(
         self,
@@ -99,7 +133,4 @@ class RequestScope:
         # whether *this* scope caught a cancellation.
         self._scope.__exit__(exc_type, exc, tb)
         if self._scope.cancelled_caught:
-            error = self.cancellation()
-            if error is not None:
-                raise error from None
-            raise timeout_error(self._config) from None
+            raise self._caught_error() from None

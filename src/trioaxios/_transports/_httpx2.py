@@ -7,7 +7,7 @@ Every httpx2 exception is translated here, at the edge, into the most specific `
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import aclosing, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, final
 
@@ -110,8 +110,9 @@ class Httpx2Response:
         """Iterate over the body, decoded unless ``decompress`` is false."""
         stream = self._response.aiter_bytes() if decompress else self._response.aiter_raw()
         with translate_errors():
-            async for chunk in stream:
-                yield chunk
+            async with aclosing(stream):  # leaving early closes httpx2's generator now
+                async for chunk in stream:
+                    yield chunk
 
     async def aclose(self) -> None:
         """Close the body (an unread connection is dropped by the pool, not reused)."""
@@ -122,7 +123,12 @@ class Httpx2Response:
 @final
 @dataclass(frozen=True, slots=True)
 class PoolStatistics:
-    """Connections in the pool, by state (for tests and diagnostics)."""
+    """
+    Connections in the pool, by state (for tests and diagnostics).
+
+    ``active`` counts every connection in use, including those still ``connecting``; a
+    connection in use is never ``idle``.
+    """
 
     total: int
     active: int
@@ -231,5 +237,9 @@ def pool_statistics(transport: Any) -> PoolStatistics:
     connections = list(getattr(pool, "connections", []))
     active = sum(1 for c in connections if not c.is_idle() and not c.is_closed())
     idle = sum(1 for c in connections if c.is_idle())
-    connecting = sum(1 for c in connections if getattr(c, "_connection", True) is None)
+    # A connection still opening has no protocol object yet; one whose connect failed is
+    # "closed", not connecting.
+    connecting = sum(
+        1 for c in connections if getattr(c, "_connection", True) is None and not c.is_closed()
+    )
     return PoolStatistics(len(connections), active, idle, connecting)
