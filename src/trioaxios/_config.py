@@ -11,7 +11,6 @@ inherited, inputs never mutated.
 from __future__ import annotations
 
 import codecs
-import copy
 import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -205,7 +204,7 @@ def _copy_params(value: Any) -> Any:
     An interceptor may do ``config.params["page"] = 2``; without the copy that would write
     into ``client.defaults.params``.
     """
-    return value if value is None or isinstance(value, str | tuple) else copy.copy(value)
+    return value.copy() if isinstance(value, dict | list) else value
 
 
 def _headers(key: str, value: Any) -> Headers:
@@ -527,6 +526,8 @@ def merge_request(defaults: RequestConfig, request: RequestConfig) -> RequestCon
             value = default
         else:
             value = getattr(defaults, key)
+            if key == "params":
+                value = _copy_params(value)
         object.__setattr__(merged, key, value)
     headers = flatten_headers(defaults.headers, merged.method)
     if "headers" in explicit:

@@ -141,10 +141,12 @@ class Headers(MutableMapping[str, str]):
 
     __hash__ = None  # type: ignore[assignment]  # mutable mapping
 
+    def _shown(self) -> dict[str, str]:
+        return {name: redact_header_value(name, value) for name, value in self._items.values()}
+
     def __repr__(self) -> str:
         """Show the headers with secret values masked."""
-        shown = {name: redact_header_value(name, value) for name, value in self._items.values()}
-        return f"{type(self).__name__}({shown!r})"
+        return f"{type(self).__name__}({self._shown()!r})"
 
 
 @final
@@ -197,14 +199,19 @@ class DefaultHeaders(Headers):
 
     def __repr__(self) -> str:
         """Show the headers and non-empty sections, secrets masked."""
-        parts = [Headers.__repr__(self)]
+        parts = [repr(self._shown())]
         parts += [f"{k}={v!r}" for k, v in self.sections.items() if len(v)]
         return f"DefaultHeaders({', '.join(parts)})"
 
 
 def merge_headers(base: Headers, override: Headers) -> Headers:
-    """Return ``base`` updated with ``override`` (per key, case-insensitively); inputs untouched."""
-    merged = base.copy()
+    """
+    Return ``base`` updated with ``override`` (per key, case-insensitively); inputs untouched.
+
+    When either side is a ``DefaultHeaders``, so is the result: per-method sections are
+    merged, never dropped.
+    """
+    merged = DefaultHeaders(base) if isinstance(override, DefaultHeaders) else base.copy()
     merged.update_from(override)
     return merged
 

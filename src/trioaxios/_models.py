@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import codecs
-from typing import TYPE_CHECKING, Any, Final, final
+from typing import TYPE_CHECKING, Any, Final, TypeVar, final
 
 import trio
 
@@ -14,13 +14,23 @@ from ._progress import ProgressTracker
 from ._redact import redact_url
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncGenerator, AsyncIterator
 
     from ._config import RequestConfig
     from ._types import TransportResponse
 
+T = TypeVar("T")
+
 #: Cleanup that must finish under cancellation gets this long, shielded.
 CLOSE_TIMEOUT: Final = 1.0
+
+
+def _is_unfinished(iterator: object) -> bool:
+    return getattr(iterator, "ag_frame", None) is not None
+
+
+def _is_running(iterator: object) -> bool:
+    return bool(getattr(iterator, "ag_running", False))
 
 
 @final
@@ -61,7 +71,9 @@ class Response:
     __slots__ = (
         "_body",
         "_closed",
+        "_iterators",
         "_raw",
+        "_started",
         "config",
         "data",
         "headers",
@@ -87,6 +99,8 @@ class Response:
         self.data: Any = None
         self._body: bytes | None = None
         self._closed = False
+        self._started = False
+        self._iterators: list[AsyncGenerator[Any]] = []
 
     @property
     def is_closed(self) -> bool:
@@ -105,8 +119,31 @@ class Response:
             raise RuntimeError("the body has not been read; call `await response.aread()`")
         return self._body
 
-    async def aiter_bytes(self) -> AsyncIterator[bytes]:
+    def aiter_bytes(self) -> AsyncIterator[bytes]:
         """Iterate over the body (decompressed unless ``decompress=False``) as it arrives."""
+        return self._track(self._iter_bytes())
+
+    def aiter_text(self) -> AsyncIterator[str]:
+        """Iterate over the body decoded with ``response_encoding`` or the declared charset."""
+        return self._track(self._iter_text())
+
+    def aiter_lines(self) -> AsyncIterator[str]:
+        """Iterate over the body's lines, without line endings."""
+        return self._track(self._iter_lines())
+
+    def _track(self, iterator: AsyncGenerator[T]) -> AsyncGenerator[T]:
+        """
+        Keep ``iterator`` so ``aclose()`` can close it.
+
+        A caller may ``break`` out of ``async for chunk in response.aiter_bytes()``; the
+        response then closes the abandoned generator when its block ends, instead of leaving
+        it to the garbage collector (which Trio reports with a ``ResourceWarning``).
+        """
+        self._iterators = [it for it in self._iterators if _is_unfinished(it)]
+        self._iterators.append(iterator)
+        return iterator
+
+    async def _iter_bytes(self) -> AsyncGenerator[bytes]:
         if self._body is not None:
             if self._body:
                 yield self._body
@@ -116,24 +153,36 @@ class Response:
                 "the response body is closed: read it inside `async with client.get(...) as "
                 "response:`, or await the request to have it read for you"
             )
+        if self._started:
+            raise RuntimeError(
+                "the response body is already being iterated; a streamed body can be read "
+                "once: keep using the first iterator, or call aread() before iterating"
+            )
+        self._started = True
         callback = self.config.on_download_progress
         tracker = None
         if callback is not None:
             length = self.headers.get("content-length")
             total = int(length) if length and length.isdigit() else None
             tracker = ProgressTracker(callback, total, upload=False)
+        raw = self._raw.aiter_bytes(decompress=self.config.decompress)
         try:
-            async for chunk in self._raw.aiter_bytes(decompress=self.config.decompress):
+            async for chunk in raw:
                 if tracker is not None:
                     await tracker.advance(len(chunk))
                 yield chunk
             if tracker is not None:
                 await tracker.finish()
         finally:
+            # Leaving early (break, an error) closes the engine's generator now instead of
+            # leaving it to the garbage collector.
+            close = getattr(raw, "aclose", None)
+            if close is not None:
+                with trio.move_on_after(CLOSE_TIMEOUT, shield=True):
+                    await close()
             await self.aclose()
 
-    async def aiter_text(self) -> AsyncIterator[str]:
-        """Iterate over the body decoded with ``response_encoding`` or the declared charset."""
+    async def _iter_text(self) -> AsyncGenerator[str]:
         decoder = codecs.getincrementaldecoder(self.encoding)(errors="replace")
         async for chunk in self.aiter_bytes():
             text = decoder.decode(chunk)
@@ -143,19 +192,18 @@ class Response:
         if tail:
             yield tail
 
-    async def aiter_lines(self) -> AsyncIterator[str]:
-        """Iterate over the body's lines, without line endings."""
+    async def _iter_lines(self) -> AsyncGenerator[str]:
         pending = ""
         async for text in self.aiter_text():
-            pending += text
-            *lines, pending = pending.splitlines(keepends=True) or [""]
+            lines = (pending + text).splitlines(keepends=True)
+            pending = ""
+            # Hold back an unfinished last line, and a lone "\r" that may be half of "\r\n".
+            if lines and (lines[-1] == lines[-1].splitlines()[0] or lines[-1].endswith("\r")):
+                pending = lines.pop()
             for line in lines:
-                yield line.rstrip("\r\n")
-            if pending.endswith(("\r", "\n")):
-                yield pending.rstrip("\r\n")
-                pending = ""
+                yield line.splitlines()[0]
         if pending:
-            yield pending
+            yield pending.splitlines()[0]
 
     async def aread(self) -> bytes:
         """Read the rest of the body and return it all; later calls return the same bytes."""
@@ -170,11 +218,18 @@ class Response:
 
         Runs shielded for at most ``CLOSE_TIMEOUT`` seconds, so it finishes under cancellation.
         """
-        if self._closed:
+        # A running iterator is the one whose end is closing us: it finishes by itself.
+        idle = [it for it in self._iterators if _is_unfinished(it) and not _is_running(it)]
+        self._iterators = [it for it in self._iterators if _is_running(it)]
+        if self._closed and not idle:
             return
+        release = not self._closed
         self._closed = True
         with trio.move_on_after(CLOSE_TIMEOUT, shield=True):
-            await self._raw.aclose()
+            for iterator in reversed(idle):
+                await iterator.aclose()
+            if release:
+                await self._raw.aclose()
 
     @property
     def encoding(self) -> str:
