@@ -696,3 +696,17 @@ async def test_streamed_request_object_cannot_be_awaited_afterwards(api):
         assert response.status == 200
     with pytest.raises(RuntimeError, match="already sent"):
         await pending
+
+
+async def test_list_params_repeat_and_append_to_an_existing_query(api):
+    """List values repeat the name, None is dropped, and params append to the URL's query."""
+    r = await api.get("/x?a=1", params={"a": 3, "ids": [1, 2], "gone": None, "t": (True,)})
+    assert r.data["url"] == f"{BASE}/x?a=1&a=3&ids=1&ids=2&t=true"
+
+
+async def test_url_without_host_says_so(api):
+    """An http URL with no host is ERR_INVALID_URL with a message about the host."""
+    with pytest.raises(trioaxios.AxiosError) as info:
+        await api.get("http://")
+    assert info.value.code == "ERR_INVALID_URL"
+    assert "no host" in info.value.message

@@ -184,23 +184,21 @@ class Httpx2Transport:
         except (httpx2.InvalidURL, TypeError, ValueError) as exc:
             msg = f"invalid URL: {_short(exc) or 'it does not parse'}"
             raise AxiosError(msg, ERR_INVALID_URL) from exc
-        if parsed.scheme not in ALLOWED_SCHEMES or not parsed.host:
-            if not parsed.scheme:
-                msg = "the URL is relative: set base_url, or pass an absolute http(s) URL"
-            else:
-                msg = f"URL scheme {parsed.scheme[:20]!r} is not supported; use http or https"
+        if not parsed.scheme:
+            msg = "the URL is relative: set base_url, or pass an absolute http(s) URL"
             raise AxiosError(msg, ERR_INVALID_URL)
-        if params is not None:
-            if serializer is not None:
-                query = serializer(params)
-                if query:
-                    sep = "&" if parsed.query else ""
-                    parsed = parsed.copy_with(query=parsed.query + sep.encode() + query.encode())
-            else:
-                if not isinstance(params, str):
-                    items = params.items() if hasattr(params, "items") else params
-                    params = [(k, v) for k, v in items if v is not None]
-                parsed = parsed.copy_merge_params(params)
+        if parsed.scheme not in ALLOWED_SCHEMES:
+            msg = f"URL scheme {parsed.scheme[:20]!r} is not supported; use http or https"
+            raise AxiosError(msg, ERR_INVALID_URL)
+        if not parsed.host:
+            msg = "the URL has no host; write it as http(s)://host/path"
+            raise AxiosError(msg, ERR_INVALID_URL)
+        if params is None:
+            return str(parsed)
+        query = serializer(params) if serializer is not None else _encode_params(params)
+        if query:
+            joined = parsed.query + (b"&" if parsed.query else b"") + query.encode("ascii")
+            parsed = parsed.copy_with(query=joined)
         return str(parsed)
 
     async def send(self, request: PreparedRequest) -> Httpx2Response:
@@ -229,6 +227,22 @@ class Httpx2Transport:
     async def aclose(self) -> None:
         """Close the client and its pool."""
         await self._client.aclose()
+
+
+def _encode_params(params: Any) -> str:
+    """
+    Encode ``params`` like axios: ``None`` values dropped, list values repeated, appended.
+
+    A mapping or ``(name, value)`` pairs; a str is taken as an already-encoded query.
+    """
+    if isinstance(params, str):
+        return params.lstrip("?")
+    items = params.items() if hasattr(params, "items") else params
+    pairs: list[tuple[str, Any]] = []
+    for name, value in items:
+        values = value if isinstance(value, list | tuple) else (value,)
+        pairs.extend((name, item) for item in values if item is not None)
+    return str(httpx2.QueryParams(pairs))
 
 
 def pool_statistics(transport: Any) -> PoolStatistics:
