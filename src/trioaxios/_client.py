@@ -450,9 +450,7 @@ class PendingRequest:
         """Close the body (shielded, bounded) and translate a cancellation we own."""
         assert self._scope is not None  # noqa: S101 - set by __aenter__
         try:
-            if (
-                self._response is not None
-            ):  # None: nothing was dispatched (an on_rejected recovered)
+            if self._response is not None:  # None: an on_rejected recovered before dispatch
                 await self._response.aclose()
         finally:
             self._scope.__exit__(exc_type, exc, tb)
