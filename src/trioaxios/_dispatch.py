@@ -69,7 +69,7 @@ async def _chunks(body: bytes, size: int = 64 * 1024) -> AsyncIterator[bytes]:
 
 async def prepare(config: RequestConfig, transport: Transport) -> tuple[PreparedRequest, Request]:
     """Build the wire request for ``config`` (URL with params, headers, encoded body)."""
-    url = transport.build_url(build_full_url(config), config.params, config.params_serializer)
+    target = transport.build_url(build_full_url(config), config.params, config.params_serializer)
     headers = config.headers.copy()
     if config.auth is not None:
         token = f"{config.auth.username}:{config.auth.password}".encode()
@@ -80,8 +80,8 @@ async def prepare(config: RequestConfig, transport: Transport) -> tuple[Prepared
         headers["Content-Length"] = str(len(content))
     content = _with_upload_progress(content, config)
     method = config.method.upper()
-    prepared = PreparedRequest(method, url, headers.raw_items(), content, config.max_redirects)
-    return prepared, Request(method, url, headers)
+    prepared = PreparedRequest(method, target, headers.raw_items(), content, config.max_redirects)
+    return prepared, Request(method, target.text, headers)
 
 
 async def send_request(ctx: Context, transport: Transport, *, stream: bool) -> None:

@@ -71,6 +71,7 @@ class Response:
     __slots__ = (
         "_body",
         "_closed",
+        "_exhausted",
         "_iterators",
         "_raw",
         "_started",
@@ -100,6 +101,7 @@ class Response:
         self._body: bytes | None = None
         self._closed = False
         self._started = False
+        self._exhausted = False
         self._iterators: list[AsyncGenerator[Any]] = []
 
     @property
@@ -171,13 +173,14 @@ class Response:
                 if tracker is not None:
                     await tracker.advance(len(chunk))
                 yield chunk
+            self._exhausted = True
             if tracker is not None:
                 await tracker.finish()
         finally:
             # Leaving early (break, an error) closes the engine's generator now instead of
-            # leaving it to the garbage collector.
+            # leaving it to the garbage collector; a generator that ran out is already closed.
             close = getattr(raw, "aclose", None)
-            if close is not None:
+            if close is not None and not self._exhausted:
                 with trio.move_on_after(CLOSE_TIMEOUT, shield=True):
                     await close()
             await self.aclose()
@@ -208,7 +211,7 @@ class Response:
     async def aread(self) -> bytes:
         """Read the rest of the body and return it all; later calls return the same bytes."""
         if self._body is None:
-            chunks = [chunk async for chunk in self.aiter_bytes()]
+            chunks = [chunk async for chunk in self._iter_bytes()]
             self._body = b"".join(chunks)
         return self._body
 
@@ -225,6 +228,11 @@ class Response:
             return
         release = not self._closed
         self._closed = True
+        if release and self._exhausted and not idle:
+            # Read to the end: the connection goes back to the pool with nothing left to
+            # wait for, so the shielded, bounded scope is not needed.
+            await self._raw.aclose()
+            return
         with trio.move_on_after(CLOSE_TIMEOUT, shield=True):
             for iterator in reversed(idle):
                 await iterator.aclose()

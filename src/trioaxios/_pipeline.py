@@ -184,7 +184,7 @@ class Context:
         config = self.req
         url = build_full_url(config)
         if self._transport is not None:
-            url = self._transport.build_url(url, config.params, config.params_serializer)
+            url = self._transport.build_url(url, config.params, config.params_serializer).text
         raw = _MemoryResponse(status, response_headers.raw_items(), url, body)
         response = Response(raw, config, Request(config.method.upper(), url, config.headers.copy()))
         response.data = await transform_response_data(response, await response.aread())

@@ -16,11 +16,24 @@ Content = bytes | AsyncIterable[bytes] | None
 
 
 @dataclass(frozen=True, slots=True)
+class TargetURL:
+    """
+    An absolute URL as the transport built it.
+
+    ``text`` is what users see (``response.request.url``); ``engine`` is the engine's parsed
+    form, handed back to ``send`` so the URL is parsed once per request.
+    """
+
+    text: str
+    engine: object
+
+
+@dataclass(frozen=True, slots=True)
 class PreparedRequest:
     """A request ready for the wire: absolute URL with query, final headers and body."""
 
     method: str
-    url: str
+    url: TargetURL
     headers: list[tuple[str, str]]
     content: Content
     max_redirects: int
@@ -55,7 +68,9 @@ class TransportResponse(Protocol):
 class Transport(Protocol):
     """Sends prepared requests; owns the connection pool."""
 
-    def build_url(self, url: str, params: Any, serializer: Callable[[Any], str] | None) -> str:
+    def build_url(
+        self, url: str, params: Any, serializer: Callable[[Any], str] | None
+    ) -> TargetURL:
         """Return ``url`` with ``params`` merged into its query; reject bad or non-HTTP URLs."""
 
     async def send(self, request: PreparedRequest) -> TransportResponse:

@@ -23,6 +23,7 @@ from .._errors import (
     ERR_NETWORK,
     AxiosError,
 )
+from .._types import TargetURL
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator
@@ -177,7 +178,9 @@ class Httpx2Transport:
             trust_env=False,
         )
 
-    def build_url(self, url: str, params: Any, serializer: Callable[[Any], str] | None) -> str:
+    def build_url(
+        self, url: str, params: Any, serializer: Callable[[Any], str] | None
+    ) -> TargetURL:
         """Return ``url`` with ``params`` merged into its query string."""
         try:
             parsed = httpx2.URL(url)
@@ -194,18 +197,21 @@ class Httpx2Transport:
             msg = "the URL has no host; write it as http(s)://host/path"
             raise AxiosError(msg, ERR_INVALID_URL)
         if params is None:
-            return str(parsed)
+            return TargetURL(str(parsed), parsed)
         query = serializer(params) if serializer is not None else _encode_params(params)
         if query:
             joined = parsed.query + (b"&" if parsed.query else b"") + query.encode("ascii")
             parsed = parsed.copy_with(query=joined)
-        return str(parsed)
+        return TargetURL(str(parsed), parsed)
 
     async def send(self, request: PreparedRequest) -> Httpx2Response:
         """Send ``request``, following up to ``max_redirects`` redirects; body unread."""
         with translate_errors():
             outgoing = self._client.build_request(
-                request.method, request.url, headers=request.headers, content=request.content
+                request.method,
+                _engine_url(request.url),
+                headers=request.headers,
+                content=request.content,
             )
             hops = 0
             while True:
@@ -227,6 +233,11 @@ class Httpx2Transport:
     async def aclose(self) -> None:
         """Close the client and its pool."""
         await self._client.aclose()
+
+
+def _engine_url(target: TargetURL) -> httpx2.URL | str:
+    """The parsed URL ``build_url`` made, or its text when another transport built it."""
+    return target.engine if isinstance(target.engine, httpx2.URL) else target.text
 
 
 def _encode_params(params: Any) -> str:
