@@ -56,6 +56,9 @@ from ._pipeline import Context as Context
 from ._pipeline import Next as Next
 from ._progress import ProgressEvent as ProgressEvent
 from ._version import __version__ as __version__
+from .middleware import AuthRefresh as AuthRefresh
+from .middleware import AuthRefreshStatistics as AuthRefreshStatistics
+from .middleware import Token as Token
 
 __all__ = [
     "ECONNABORTED",
@@ -72,6 +75,8 @@ __all__ = [
     "ETIMEDOUT",
     "AbortController",
     "AbortSignal",
+    "AuthRefresh",
+    "AuthRefreshStatistics",
     "AxiosError",
     "BasicAuth",
     "CancelStatistics",
@@ -94,6 +99,7 @@ __all__ = [
     "Request",
     "RequestConfig",
     "Response",
+    "Token",
     "Transitional",
     "__version__",
     "all",
