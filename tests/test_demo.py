@@ -28,6 +28,7 @@ def test_demo_runs_and_prints_the_summary():
         "ERR_CANCELED after",
         "ECONNABORTED: timeout of 0.5s exceeded",
         "request interceptor -> middleware in -> middleware out -> response interceptor",
+        "100 x 200 after 1 refresh",
     ):
         assert expected in out, f"{expected!r} missing from the demo output:\n{out}"
     assert "Traceback" not in result.stderr
