@@ -4,27 +4,14 @@ from __future__ import annotations
 
 import math
 
-import httpx2
 import pytest
 import trio
 
 import trioaxios
+from _helpers import recording_client as mock_client
 from trioaxios import AbortController, AbortSignal, CanceledError, CancelToken
 
 # -- helpers ------------------------------------------------------------------------------
-
-
-def mock_client(seen: list[httpx2.Request], delay: float = 0.0, **config):
-    """A client whose mock server records each request and answers after ``delay`` seconds."""
-
-    async def handler(request: httpx2.Request) -> httpx2.Response:
-        seen.append(request)
-        await trio.sleep(delay)
-        return httpx2.Response(200, json={"ok": True})
-
-    return trioaxios.create(
-        base_url="http://api.test", transport=httpx2.MockTransport(handler), **config
-    )
 
 
 async def fire_at(when: float, fn, *args) -> None:
@@ -247,7 +234,7 @@ def test_nested_any_forwards_and_unlinks():
 
 async def test_parent_signal_combined_per_request_holds_no_listener():
     """A long-lived signal combined with any() for 100 requests holds 0 listeners afterwards."""
-    seen: list[httpx2.Request] = []
+    seen: list = []
     page = AbortController()
     async with mock_client(seen) as api:
         for _ in range(100):
@@ -262,7 +249,7 @@ async def test_parent_signal_combined_per_request_holds_no_listener():
 
 async def test_aborted_signal_sends_nothing():
     """A request with an already-aborted signal raises CanceledError before any I/O."""
-    seen: list[httpx2.Request] = []
+    seen: list = []
     async with mock_client(seen) as api:
         with pytest.raises(CanceledError) as info:
             await api.get("/x", signal=AbortSignal.abort("no"))
@@ -272,7 +259,7 @@ async def test_aborted_signal_sends_nothing():
 
 async def test_abort_in_flight_raises_canceled_error(autojump_clock):
     """controller.abort(reason) during a request raises CanceledError at that exact instant."""
-    seen: list[httpx2.Request] = []
+    seen: list = []
     controller = AbortController()
     start = trio.current_time()
     async with mock_client(seen, delay=10) as api, trio.open_nursery() as nursery:
@@ -286,7 +273,7 @@ async def test_abort_in_flight_raises_canceled_error(autojump_clock):
 
 async def test_timeout_signal_cancels_the_request(autojump_clock):
     """signal=AbortSignal.timeout(1) gives CanceledError('signal timed out') at exactly 1 s."""
-    seen: list[httpx2.Request] = []
+    seen: list = []
     start = trio.current_time()
     async with mock_client(seen, delay=10) as api:
         with pytest.raises(CanceledError) as info:
@@ -297,7 +284,7 @@ async def test_timeout_signal_cancels_the_request(autojump_clock):
 
 async def test_expired_timeout_signal_sends_nothing(autojump_clock):
     """A timeout signal whose time has passed stops the request before it is sent."""
-    seen: list[httpx2.Request] = []
+    seen: list = []
     signal = AbortSignal.timeout(1)
     await trio.sleep(1)
     async with mock_client(seen) as api:
@@ -308,7 +295,7 @@ async def test_expired_timeout_signal_sends_nothing(autojump_clock):
 
 async def test_request_timeout_shorter_than_signal_timeout_wins(autojump_clock):
     """timeout=1 with a 2 s timeout signal fails with ECONNABORTED at exactly 1 s."""
-    seen: list[httpx2.Request] = []
+    seen: list = []
     start = trio.current_time()
     async with mock_client(seen, delay=10) as api:
         with pytest.raises(trioaxios.AxiosError) as info:
@@ -320,7 +307,7 @@ async def test_request_timeout_shorter_than_signal_timeout_wins(autojump_clock):
 
 async def test_signal_timeout_shorter_than_request_timeout_wins(autojump_clock):
     """A 1 s timeout signal with timeout=2 fails with CanceledError at exactly 1 s."""
-    seen: list[httpx2.Request] = []
+    seen: list = []
     start = trio.current_time()
     async with mock_client(seen, delay=10) as api:
         with pytest.raises(CanceledError):
@@ -334,7 +321,7 @@ async def test_signal_timeout_shorter_than_request_timeout_wins(autojump_clock):
 @pytest.mark.parametrize(("token_at", "signal_at", "winner"), [(1, 2, "token"), (2, 1, "signal")])
 async def test_token_and_signal_first_to_fire_wins(autojump_clock, token_at, signal_at, winner):
     """With both a token and a signal, the one that fires first gives the reason and time."""
-    seen: list[httpx2.Request] = []
+    seen: list = []
     source = CancelToken.source()
     controller = AbortController()
     start = trio.current_time()
@@ -349,7 +336,7 @@ async def test_token_and_signal_first_to_fire_wins(autojump_clock, token_at, sig
 
 async def test_second_source_firing_before_delivery_does_not_change_the_reason():
     """A token cancelled right after the signal aborted (before delivery) keeps its reason."""
-    seen: list[httpx2.Request] = []
+    seen: list = []
     source = CancelToken.source()
     controller = AbortController()
 

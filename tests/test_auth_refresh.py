@@ -16,6 +16,8 @@ import trio.lowlevel
 import trio.testing
 
 import trioaxios
+from _helpers import outcome_of
+from _helpers import storm as shared_storm
 from trioaxios import AuthRefresh, AxiosError, CanceledError, Token
 
 BASE = "http://api.test"
@@ -152,25 +154,9 @@ async def open_api(server, token="t1", **options):
     assert client.statistics().background_tasks == 0
 
 
-async def outcome_of(request):
-    """Await a request; return the response or the AxiosError it raised."""
-    try:
-        return await request
-    except AxiosError as exc:
-        return exc
-
-
 async def storm(client, n, path="/data", **config):
     """Send `n` concurrent GETs; return their outcomes in order."""
-    results = [None] * n
-
-    async def one(i):
-        results[i] = await outcome_of(client.get(path, headers={"x-id": str(i)}, **config))
-
-    async with trio.open_nursery() as nursery:
-        for i in range(n):
-            nursery.start_soon(one, i)
-    return results
+    return await shared_storm(client, n, path, **config)
 
 
 async def wait_refreshing(auth, waiters=None):

@@ -13,6 +13,8 @@ import pytest
 import trio
 
 import trioaxios
+from _helpers import outcome_of
+from _helpers import storm as shared_storm
 from trioaxios import AuthRefresh, AxiosError, CanceledError, Token
 from trioaxios._demo_server import DemoApp, serve_demo_app
 
@@ -82,23 +84,9 @@ async def open_live(url, *, bogus=False, recorder=False, max_connections=100, **
     assert client.statistics().background_tasks == 0
 
 
-async def outcome_of(request):
-    try:
-        return await request
-    except AxiosError as exc:
-        return exc
-
-
 async def storm(client, n, path="/protected", **config):
-    results = [None] * n
-
-    async def one(i):
-        results[i] = await outcome_of(client.get(path, headers={"x-id": str(i)}, **config))
-
-    async with trio.open_nursery() as nursery:
-        for i in range(n):
-            nursery.start_soon(one, i)
-    return results
+    """Send `n` concurrent GETs; return their outcomes in order."""
+    return await shared_storm(client, n, path, **config)
 
 
 def hits_per_request(app, path="/protected"):

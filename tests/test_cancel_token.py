@@ -12,22 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import trioaxios
+from _helpers import recording_client as mock_client
 from trioaxios import CanceledError, CancelToken
 
 # -- helpers ------------------------------------------------------------------------------
-
-
-def mock_client(seen: list[httpx2.Request], delay: float = 0.0, **config):
-    """A client whose mock server records each request and answers after ``delay`` seconds."""
-
-    async def handler(request: httpx2.Request) -> httpx2.Response:
-        seen.append(request)
-        await trio.sleep(delay)
-        return httpx2.Response(200, json={"ok": True})
-
-    return trioaxios.create(
-        base_url="http://api.test", transport=httpx2.MockTransport(handler), **config
-    )
 
 
 # -- the token itself ---------------------------------------------------------------------
