@@ -43,3 +43,22 @@ async def storm(client, n, path, **config):
         for i in range(n):
             nursery.start_soon(one, i)
     return results
+
+
+def routed_client(seen: list[httpx2.Request], routes=None, base_url="http://a.test/v1/", **config):
+    """
+    A client on a mock network of several origins; ``seen`` records every request.
+
+    ``routes[(host, path)]`` is ``(status, headers)`` (a redirect: ``(302, {"location": ...})``);
+    anything else answers 200 with a small JSON body.
+    """
+    routes = routes or {}
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        seen.append(request)
+        status, headers = routes.get((request.url.host, request.url.path), (200, {}))
+        if status >= 300 and status < 400:
+            return httpx2.Response(status, headers=headers)
+        return httpx2.Response(status, headers=headers, json={"ok": True})
+
+    return trioaxios.create(base_url=base_url, transport=httpx2.MockTransport(handler), **config)

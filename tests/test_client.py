@@ -710,3 +710,11 @@ async def test_url_without_host_says_so(api):
         await api.get("http://")
     assert info.value.code == "ERR_INVALID_URL"
     assert "no host" in info.value.message
+
+
+async def test_suppressed_default_headers_are_not_refilled_by_the_engine(server):
+    """A header set to None is not sent at all, not even with the engine's own default."""
+    async with trioaxios.create(base_url=server.url) as api:
+        r = await api.get("/echo", headers={"User-Agent": None, "Accept": None})
+    assert "user-agent" not in r.data["headers"]
+    assert "accept" not in r.data["headers"]

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import trioaxios
 from trioaxios import Defaults, RequestConfig, merge_config
-from trioaxios._config import CONFIG_KEYS, RESPONSE_TYPES
+from trioaxios._config import CONFIG_KEYS, RESPONSE_TYPES, merge_request
 from trioaxios._headers import flatten_headers
 
 # -- helpers ------------------------------------------------------------------------------
@@ -168,21 +168,46 @@ def test_transport_that_is_not_an_httpx2_transport_is_refused_at_create():
     assert "transport" in error.message
 
 
+def _hook(config, response):
+    return True
+
+
 @pytest.mark.parametrize(
     ("key", "value"),
     [
         ("with_credentials", True),
-        ("max_content_length", 1000),
-        ("max_body_length", 1000),
         ("allow_absolute_urls", False),
+        ("allow_cross_origin_credentials", True),
         ("xsrf_cookie_name", "MY-XSRF"),
         ("xsrf_header_name", "X-MY-XSRF"),
+        ("xsrf_cookie_name", None),
+        ("sensitive_headers", ("X-Tenant-Key",)),
+        ("sensitive_params", ("otp",)),
+        ("before_redirect", _hook),
     ],
 )
-def test_feature_not_landed_yet_is_err_not_support(key, value):
-    """A key whose feature has not landed is ERR_NOT_SUPPORT, never silently ignored."""
+def test_security_keys_accept_their_values(key, value):
+    """The URL, credential, XSRF and redirect keys accept values of their documented types."""
+    assert getattr(RequestConfig.from_mapping({key: value}), key) == value
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("with_credentials", "yes"),
+        ("allow_absolute_urls", 0),
+        ("allow_cross_origin_credentials", None),
+        ("xsrf_header_name", 5),
+        ("sensitive_headers", "X-Key"),
+        ("sensitive_headers", ["X-Ok", ""]),
+        ("sensitive_params", [1]),
+        ("before_redirect", "follow"),
+    ],
+)
+def test_security_keys_reject_wrong_types_naming_the_key(key, value):
+    """A wrong type for a security key is ERR_BAD_OPTION_VALUE and names the key."""
     error = bad_option(lambda: RequestConfig.from_mapping({key: value}))
-    assert error.code == trioaxios.ERR_NOT_SUPPORT
+    assert error.code == trioaxios.ERR_BAD_OPTION_VALUE
     assert key in error.message
 
 
@@ -192,18 +217,34 @@ def test_feature_not_landed_yet_is_err_not_support(key, value):
         ("with_credentials", False),
         ("max_content_length", None),
         ("allow_absolute_urls", True),
+        ("allow_cross_origin_credentials", False),
         ("xsrf_cookie_name", "XSRF-TOKEN"),
+        ("xsrf_header_name", "X-XSRF-TOKEN"),
+        ("sensitive_headers", ()),
+        ("max_redirects", 21),
     ],
 )
-def test_feature_not_landed_yet_accepts_its_default(key, value):
-    """Passing a not-yet-supported key at its default value is harmless."""
-    assert getattr(RequestConfig.from_mapping({key: value}), key) == value
+def test_security_keys_default_to_axios_values(key, value):
+    """A fresh config carries axios's defaults for the hardening keys."""
+    assert getattr(RequestConfig(), key) == value
 
 
-def test_not_supported_key_at_create_is_err_not_support():
-    """create(with_credentials=True) is refused too, not just per request."""
-    error = bad_option(lambda: trioaxios.create(with_credentials=True))
-    assert error.code == trioaxios.ERR_NOT_SUPPORT
+def test_security_keys_at_create_become_instance_defaults():
+    """create(with_credentials=True, allow_absolute_urls=False) sets the instance defaults."""
+    api = trioaxios.create(with_credentials=True, allow_absolute_urls=False)
+    assert api.defaults.with_credentials is True
+    assert api.defaults.allow_absolute_urls is False
+
+
+def test_request_sensitive_headers_add_to_the_instances():
+    """A request's sensitive_headers extend the instance's list instead of replacing it."""
+    defaults = Defaults(sensitive_headers=["X-Unit-Merge-A"])
+    request = RequestConfig(sensitive_headers=["X-Unit-Merge-B", "X-Unit-Merge-A"])
+    assert merge_request(defaults, request).sensitive_headers == (
+        "X-Unit-Merge-A",
+        "X-Unit-Merge-B",
+    )
+    assert merge_config(defaults, request).sensitive_headers == ("X-Unit-Merge-A", "X-Unit-Merge-B")
 
 
 @pytest.mark.parametrize(
@@ -213,7 +254,7 @@ def test_not_supported_key_at_create_is_err_not_support():
         {"timeout": -1},
         {"headers": {"X": "a\r\nb"}},
         {"max_connections": 2},
-        {"with_credentials": True},
+        {"with_credentials": "yes"},
     ],
 )
 async def test_bad_config_raises_when_the_method_is_called_before_anything_is_sent(options):

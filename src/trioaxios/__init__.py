@@ -11,8 +11,11 @@ from ._api import get as get
 from ._api import head as head
 from ._api import options as options
 from ._api import patch as patch
+from ._api import patch_form as patch_form
 from ._api import post as post
+from ._api import post_form as post_form
 from ._api import put as put
+from ._api import put_form as put_form
 from ._api import request as request
 from ._api import spread as spread
 from ._cancel import AbortController as AbortController
@@ -112,8 +115,11 @@ __all__ = [
     "merge_config",
     "options",
     "patch",
+    "patch_form",
     "post",
+    "post_form",
     "put",
+    "put_form",
     "request",
     "spread",
 ]

@@ -11,6 +11,7 @@ import trio
 
 from ._client import Client
 from ._config import CREATE_ONLY_KEYS
+from ._forms import form_options
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -111,6 +112,27 @@ def patch(
 ) -> OneShotRequest:
     """PATCH ``data`` to ``url`` on a short-lived client."""
     return request(config, **options, url=url, method="patch", data=data)
+
+
+def post_form(
+    url: str, data: Any = None, config: Mapping[str, Any] | None = None, /, **options: Any
+) -> OneShotRequest:
+    """POST ``data`` as ``multipart/form-data`` on a short-lived client (axios ``postForm``)."""
+    return request(config, **form_options(config, options), url=url, method="post", data=data)
+
+
+def put_form(
+    url: str, data: Any = None, config: Mapping[str, Any] | None = None, /, **options: Any
+) -> OneShotRequest:
+    """PUT ``data`` as ``multipart/form-data`` on a short-lived client (axios ``putForm``)."""
+    return request(config, **form_options(config, options), url=url, method="put", data=data)
+
+
+def patch_form(
+    url: str, data: Any = None, config: Mapping[str, Any] | None = None, /, **options: Any
+) -> OneShotRequest:
+    """PATCH ``data`` as ``multipart/form-data`` on a short-lived client (axios ``patchForm``)."""
+    return request(config, **form_options(config, options), url=url, method="patch", data=data)
 
 
 async def all(requests: Iterable[Awaitable[T]]) -> list[T]:  # noqa: A001 - axios's name

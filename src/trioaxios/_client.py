@@ -14,9 +14,17 @@ from typing import TYPE_CHECKING, Any, Final, final
 
 import trio
 
-from ._config import CREATE_ONLY_KEYS, Defaults, RequestConfig, merge_config, merge_request
+from ._config import (
+    CREATE_ONLY_KEYS,
+    Defaults,
+    RequestConfig,
+    merge_config,
+    merge_request,
+    shown,
+)
 from ._dispatch import missing_response_error, send_request, settle
-from ._errors import ERR_BAD_OPTION_VALUE, AxiosError
+from ._errors import ERR_BAD_OPTION, ERR_BAD_OPTION_VALUE, AxiosError
+from ._forms import form_options
 from ._interceptors import Interceptors, run_chain
 from ._models import CLOSE_TIMEOUT, Response
 from ._pipeline import Context, Middleware, run_onion
@@ -52,6 +60,15 @@ class ClientStatistics:
     pool: PoolStatistics | None
 
 
+def _named(options: dict[Any, Any]) -> dict[str, Any]:
+    """Return ``options`` if every key is a str, else raise (``Defaults(**options)`` needs it)."""
+    for key in options:
+        if not isinstance(key, str):
+            msg = f"option names must be str, got a key of type {type(key).__name__}"
+            raise AxiosError(msg, ERR_BAD_OPTION)
+    return options
+
+
 def _create_only(options: dict[str, Any]) -> dict[str, Any]:
     found: dict[str, Any] = {key: options.pop(key) for key in CREATE_ONLY_KEYS if key in options}
     for key in ("max_connections", "max_keepalive_connections"):
@@ -59,7 +76,7 @@ def _create_only(options: dict[str, Any]) -> dict[str, Any]:
         if value is not None and (
             isinstance(value, bool) or not isinstance(value, int) or value < 1
         ):
-            msg = f"option {key!r} must be an int >= 1 or None, got {value!r}"
+            msg = f"option {key!r} must be an int >= 1 or None, got {shown(value)}"
             raise AxiosError(msg, ERR_BAD_OPTION_VALUE)
     return found
 
@@ -109,7 +126,7 @@ class Client:
         self._create_options = _create_only(merged)
         if self._create_options.get("transport") is not None:
             Httpx2Transport(self._create_options["transport"])  # validate now, not at open
-        self.defaults = Defaults(**merged)
+        self.defaults = Defaults(**_named(merged))
         common = self.defaults.headers.common
         for name, value in _LIBRARY_HEADERS:
             if name not in common and not common.is_suppressed(name):
@@ -210,7 +227,7 @@ class Client:
         Interceptors and middleware are not shared: the new client starts with none.
         """
         child = Client(self._create_options)
-        merged = merge_config(self.defaults, Defaults(**{**(config or {}), **options}))
+        merged = merge_config(self.defaults, Defaults(**_named({**(config or {}), **options})))
         assert isinstance(merged, Defaults)  # noqa: S101 - defaults merged over defaults
         child.defaults = merged
         return child
@@ -326,6 +343,33 @@ class Client:
     ) -> PendingRequest:
         """PATCH ``data`` to ``url``."""
         return self.request(config, **options, url=url, method="patch", data=data)
+
+    def post_form(
+        self, url: str, data: Any = None, config: Mapping[str, Any] | None = None, /, **options: Any
+    ) -> PendingRequest:
+        """
+        POST ``data`` as ``multipart/form-data`` (axios ``postForm``).
+
+        ``data`` is a mapping of fields and files (``Path``, file objects, bytes,
+        ``(filename, content, content_type)`` tuples); files are streamed. A form
+        ``Content-Type`` set by the caller is kept: urlencoded stays urlencoded.
+        """
+        form = form_options(config, options)
+        return self.request(config, **form, url=url, method="post", data=data)
+
+    def put_form(
+        self, url: str, data: Any = None, config: Mapping[str, Any] | None = None, /, **options: Any
+    ) -> PendingRequest:
+        """PUT ``data`` as ``multipart/form-data`` (axios ``putForm``); see ``post_form``."""
+        form = form_options(config, options)
+        return self.request(config, **form, url=url, method="put", data=data)
+
+    def patch_form(
+        self, url: str, data: Any = None, config: Mapping[str, Any] | None = None, /, **options: Any
+    ) -> PendingRequest:
+        """PATCH ``data`` as ``multipart/form-data`` (axios ``patchForm``); see ``post_form``."""
+        form = form_options(config, options)
+        return self.request(config, **form, url=url, method="patch", data=data)
 
     # -- execution ------------------------------------------------------------------------
 

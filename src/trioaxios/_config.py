@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Final, final
 
-from ._errors import ERR_BAD_OPTION, ERR_BAD_OPTION_VALUE, ERR_NOT_SUPPORT, AxiosError
+from ._errors import ERR_BAD_OPTION, ERR_BAD_OPTION_VALUE, AxiosError
 from ._headers import DefaultHeaders, Headers, flatten_headers, merge_headers
-from ._redact import redact_url
+from ._redact import redact_url, register_sensitive_headers, register_sensitive_params
 
 if TYPE_CHECKING:
     from ._cancel import AbortSignal, CancelToken
@@ -37,6 +37,14 @@ CREATE_ONLY_KEYS: Final = ("transport", "max_connections", "max_keepalive_connec
 
 #: Keys that belong to one request and are never inherited from defaults (axios).
 REQUEST_ONLY_KEYS: Final = frozenset({"url", "data"})
+
+#: Keys whose request value is added to the instance's instead of replacing it: a request
+#: may mark more names as secret, never unmark the instance's.
+UNION_KEYS: Final = frozenset({"sensitive_headers", "sensitive_params"})
+
+
+def _union(base: tuple[str, ...], extra: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*base, *extra)))
 
 
 def default_validate_status(status: int) -> bool:
@@ -76,6 +84,29 @@ class BasicAuth:
         return f"BasicAuth(username={self.username!r}, password='[REDACTED]')"
 
 
+#: How much of a bad value an error message may quote.
+_SHOWN_CHARS: Final = 40
+_SHOWN_INT_BITS: Final = 64
+
+
+def shown(value: object) -> str:
+    """
+    A bad value as an error message may show it: short scalars quoted, the rest by type.
+
+    Never the whole value: it may be huge, nested thousands deep (``repr`` would raise
+    ``RecursionError``), or a secret passed under the wrong key.
+    """
+    if isinstance(value, str):
+        return repr(value[:_SHOWN_CHARS]) + ("..." if len(value) > _SHOWN_CHARS else "")
+    if (
+        value is None
+        or isinstance(value, float)
+        or (isinstance(value, int) and value.bit_length() <= _SHOWN_INT_BITS)
+    ):
+        return repr(value)
+    return f"a {type(value).__name__}"
+
+
 def _bad(key: str, expected: str, value: object) -> AxiosError:
     msg = f"option {key!r} must be {expected}, got {type(value).__name__}"
     return AxiosError(msg, ERR_BAD_OPTION_VALUE)
@@ -105,6 +136,51 @@ def _opt_callable(key: str, value: Any) -> Any:
     raise _bad(key, "a callable or None", value)
 
 
+def _names(key: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise _bad(key, "a list of names", value)
+    names = tuple(value)
+    for name in names:
+        if not isinstance(name, str) or not name:
+            msg = f"option {key!r} must hold non-empty str names, got {shown(name)}"
+            raise AxiosError(msg, ERR_BAD_OPTION_VALUE)
+    return names
+
+
+def _sensitive_headers(key: str, value: Any) -> tuple[str, ...]:
+    """
+    ``sensitive_headers``: extra header names whose values are secrets.
+
+    Their values are masked in every ``repr``, error, ``to_json()`` and log line (the names
+    are registered process-wide), and they are instance credentials: never sent to another
+    origin than ``base_url``'s, and stripped on a cross-origin redirect. A request's list is
+    added to the instance's, never replaces it.
+    """
+    names = _names(key, value)
+    register_sensitive_headers(names)
+    return names
+
+
+def _sensitive_params(key: str, value: Any) -> tuple[str, ...]:
+    """
+    ``sensitive_params``: extra query parameter names whose values are secrets.
+
+    Masked like ``access_token`` or ``api_key`` in every string form (registered
+    process-wide). A request's list is added to the instance's.
+    """
+    names = _names(key, value)
+    register_sensitive_params(names)
+    return names
+
+
+def _xsrf_header(key: str, value: Any) -> str | None:
+    """``xsrf_header_name``: the header is a secret (masked, stripped cross-origin)."""
+    name = _opt_str(key, value)
+    if name:
+        register_sensitive_headers((name,))
+    return name
+
+
 def _method(key: str, value: Any) -> str:
     text = _str(key, value).lower()
     if (
@@ -112,7 +188,7 @@ def _method(key: str, value: Any) -> str:
         or not text.isascii()
         or not all(c.isalnum() or c in "!#$%&'*+-.^_`|~" for c in text)
     ):
-        msg = f"option {key!r} must be an HTTP method such as 'get' or 'post', got {value!r}"
+        msg = f"option {key!r} must be an HTTP method such as 'get' or 'post', got {shown(value)}"
         raise AxiosError(msg, ERR_BAD_OPTION_VALUE)
     return text
 
@@ -130,7 +206,16 @@ def _timeout(key: str, value: Any) -> float | None:
 
 def _max_redirects(key: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        msg = f"option {key!r} must be an int >= 0 (0 disables redirects), got {value!r}"
+        msg = f"option {key!r} must be an int >= 0 (0 disables redirects), got {shown(value)}"
+        raise AxiosError(msg, ERR_BAD_OPTION_VALUE)
+    return value
+
+
+def _byte_limit(key: str, value: Any) -> int | None:
+    if value is None or value == -1:  # axios uses -1 for "no limit"
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        msg = f"option {key!r} must be a number of bytes >= 0, or None (or -1) for no limit"
         raise AxiosError(msg, ERR_BAD_OPTION_VALUE)
     return value
 
@@ -138,7 +223,8 @@ def _max_redirects(key: str, value: Any) -> int:
 def _response_type(key: str, value: Any) -> str:
     if value in RESPONSE_TYPES:
         return str(value)
-    msg = f"option {key!r} must be one of {', '.join(map(repr, RESPONSE_TYPES))}, got {value!r}"
+    expected = ", ".join(map(repr, RESPONSE_TYPES))
+    msg = f"option {key!r} must be one of {expected}, got {shown(value)}"
     raise AxiosError(msg, ERR_BAD_OPTION_VALUE)
 
 
@@ -148,7 +234,7 @@ def _encoding(key: str, value: Any) -> str | None:
     try:
         return codecs.lookup(_str(key, value)).name
     except LookupError:
-        msg = f"option {key!r} names an unknown encoding: {value!r}"
+        msg = f"option {key!r} names an unknown encoding: {shown(value)}"
         raise AxiosError(msg, ERR_BAD_OPTION_VALUE) from None
 
 
@@ -233,20 +319,6 @@ def _signal(key: str, value: Any) -> AbortSignal | None:
     raise _bad(key, "a trioaxios.AbortSignal or None", value)
 
 
-def _not_yet(*, default: Any, feature: str) -> Callable[[str, Any], Any]:
-    """Validator for a key whose feature has not landed: only its default is accepted."""
-
-    def validate(key: str, value: Any) -> Any:
-        if value == default:
-            return value
-        msg = f"option {key!r} is not supported yet ({feature}); leave it at {default!r}"
-        raise AxiosError(msg, ERR_NOT_SUPPORT)
-
-    return validate
-
-
-_HARDENING = "URL, XSRF and size hardening is a planned feature"
-
 #: key -> (library default, validator). The order is the order of ``repr``.
 _KEYS: Final[dict[str, tuple[Any, Callable[[str, Any], Any]]]] = {
     "url": (None, _opt_str),
@@ -254,7 +326,7 @@ _KEYS: Final[dict[str, tuple[Any, Callable[[str, Any], Any]]]] = {
     "base_url": (None, _opt_str),
     "prefix": (None, _opt_str),
     "suffix": (None, _opt_str),
-    "allow_absolute_urls": (True, _not_yet(default=True, feature=_HARDENING)),
+    "allow_absolute_urls": (True, _bool),
     "headers": (None, _headers),
     "params": (None, _params),
     "params_serializer": (None, _opt_callable),
@@ -265,11 +337,15 @@ _KEYS: Final[dict[str, tuple[Any, Callable[[str, Any], Any]]]] = {
     "auth": (None, _auth),
     "response_type": ("json", _response_type),
     "response_encoding": (None, _encoding),
-    "xsrf_cookie_name": ("XSRF-TOKEN", _not_yet(default="XSRF-TOKEN", feature=_HARDENING)),
-    "xsrf_header_name": ("X-XSRF-TOKEN", _not_yet(default="X-XSRF-TOKEN", feature=_HARDENING)),
-    "with_credentials": (False, _not_yet(default=False, feature=_HARDENING)),
-    "max_content_length": (None, _not_yet(default=None, feature=_HARDENING)),
-    "max_body_length": (None, _not_yet(default=None, feature=_HARDENING)),
+    "xsrf_cookie_name": ("XSRF-TOKEN", _opt_str),
+    "xsrf_header_name": ("X-XSRF-TOKEN", _xsrf_header),
+    "with_credentials": (False, _bool),
+    "allow_cross_origin_credentials": (False, _bool),
+    "sensitive_headers": ((), _sensitive_headers),
+    "sensitive_params": ((), _sensitive_params),
+    "before_redirect": (None, _opt_callable),
+    "max_content_length": (None, _byte_limit),
+    "max_body_length": (None, _byte_limit),
     "max_redirects": (21, _max_redirects),
     "validate_status": (default_validate_status, _opt_callable),
     "transform_request": ((), _transforms),
@@ -319,9 +395,34 @@ class RequestConfig:
 
         RequestConfig(url="/users", method="post", data={"name": "Fred"})
         RequestConfig.from_mapping({"url": "/users"})
+
+    Security keys (the rules are in ``trioaxios._security``):
+
+    - ``allow_absolute_urls`` (default ``True``): with ``base_url`` set, ``False`` makes an
+      absolute or protocol-relative request URL ``ERR_INVALID_URL`` before any I/O.
+    - ``allow_cross_origin_credentials`` (default ``False``): ``True`` sends the instance's
+      credentials (sensitive headers from defaults, interceptors or middleware, and
+      ``auth``) even when the request URL's origin is not ``base_url``'s. Off, only the
+      credentials the call itself passed go there. Redirects strip them either way.
+    - ``sensitive_headers`` / ``sensitive_params`` (default ``()``): extra names whose
+      values are secrets, added to the built-in lists (``Authorization``, ``Cookie``,
+      ``access_token``, ``api_key``, ...): masked everywhere, and the headers are stripped
+      on the way to another origin. A request adds to the instance's lists.
+    - ``xsrf_cookie_name`` / ``xsrf_header_name`` (default ``"XSRF-TOKEN"`` /
+      ``"X-XSRF-TOKEN"``; ``None`` turns XSRF off): the jar cookie is sent as the header to
+      ``base_url``'s origin only, never cross-origin and never without ``base_url``.
+    - ``with_credentials`` (default ``False``): ``True`` lets the client's cookie jar send
+      cookies to origins other than ``base_url``'s (the jar's domain rules still apply). It
+      never widens where the xsrf header goes.
+    - ``before_redirect`` (default ``None``): ``hook(config, response)``, sync or async,
+      called with the 3xx ``Response`` before a redirect is followed. Return ``False`` to
+      stop there (the 3xx becomes the response, and ``validate_status`` applies); raise to
+      fail the request with your exception; anything else follows.
+    - ``max_redirects`` (default 21): hops followed; more is ``ERR_FR_TOO_MANY_REDIRECTS``;
+      ``0`` returns the 3xx.
     """
 
-    __slots__ = ("_explicit", "extras", *_KEYS)
+    __slots__ = ("_call_auth", "_call_headers", "_explicit", "extras", *_KEYS)
 
     url: str | None
     method: str
@@ -339,9 +440,13 @@ class RequestConfig:
     auth: BasicAuth | None
     response_type: str
     response_encoding: str | None
-    xsrf_cookie_name: str
-    xsrf_header_name: str
+    xsrf_cookie_name: str | None
+    xsrf_header_name: str | None
     with_credentials: bool
+    allow_cross_origin_credentials: bool
+    sensitive_headers: tuple[str, ...]
+    sensitive_params: tuple[str, ...]
+    before_redirect: Callable[[RequestConfig, Any], Any] | None
     max_content_length: int | None
     max_body_length: int | None
     max_redirects: int
@@ -355,10 +460,14 @@ class RequestConfig:
     decompress: bool
     extras: dict[str, Any]
     _explicit: set[str]
+    _call_headers: frozenset[str]
+    _call_auth: bool
 
     def __init__(self, **config: Any) -> None:
         object.__setattr__(self, "_explicit", set())
         object.__setattr__(self, "extras", {})
+        object.__setattr__(self, "_call_headers", frozenset())
+        object.__setattr__(self, "_call_auth", False)
         for key, (default, _) in _KEYS.items():
             object.__setattr__(self, key, default)
         object.__setattr__(self, "headers", Headers())
@@ -423,6 +532,8 @@ class RequestConfig:
         object.__setattr__(new, "params", _copy_params(self.params))
         object.__setattr__(new, "extras", dict(self.extras))
         object.__setattr__(new, "_explicit", set(self._explicit))
+        object.__setattr__(new, "_call_headers", self._call_headers)
+        object.__setattr__(new, "_call_auth", self._call_auth)
         return new
 
     def to_dict(self) -> dict[str, Any]:
@@ -496,6 +607,8 @@ def merge_config(base: RequestConfig, override: RequestConfig) -> RequestConfig:
         value = getattr(override, key)
         if key == "headers":
             value = merge_headers(merged.headers, value)
+        elif key in UNION_KEYS:
+            value = _union(getattr(merged, key), value)
         object.__setattr__(merged, key, value)
         merged._explicit.add(key)  # noqa: SLF001 - same class
     merged.extras.update(override.extras)
@@ -505,6 +618,8 @@ def merge_config(base: RequestConfig, override: RequestConfig) -> RequestConfig:
             object.__setattr__(plain, key, getattr(merged, key))
         object.__setattr__(plain, "extras", merged.extras)
         object.__setattr__(plain, "_explicit", merged._explicit)  # noqa: SLF001 - same class
+        object.__setattr__(plain, "_call_headers", frozenset())
+        object.__setattr__(plain, "_call_auth", False)
         return plain
     return merged
 
@@ -516,12 +631,16 @@ def merge_request(defaults: RequestConfig, request: RequestConfig) -> RequestCon
     Equal to ``merge_config(defaults, request)`` followed by ``flatten_headers`` for the
     request's method, without copying the defaults' header sections: this runs once per
     request.
+
+    Also records which credentials the call passed itself (``call_credentials``).
     """
     merged = RequestConfig.__new__(RequestConfig)
     explicit = request._explicit  # noqa: SLF001 - same module
     for key, (default, _) in _KEYS.items():
         if key in explicit:
             value = getattr(request, key)
+            if key in UNION_KEYS:
+                value = _union(getattr(defaults, key), value)
         elif key in REQUEST_ONLY_KEYS:
             value = default
         else:
@@ -536,4 +655,22 @@ def merge_request(defaults: RequestConfig, request: RequestConfig) -> RequestCon
     object.__setattr__(merged, "extras", {**defaults.extras, **request.extras})
     inherited = defaults._explicit - REQUEST_ONLY_KEYS  # noqa: SLF001 - same module
     object.__setattr__(merged, "_explicit", inherited | explicit)
+    own = frozenset(name.lower() for name in request.headers) if "headers" in explicit else ()
+    object.__setattr__(merged, "_call_headers", frozenset(own))
+    object.__setattr__(merged, "_call_auth", "auth" in explicit)
     return merged
+
+
+def call_credentials(config: RequestConfig) -> tuple[frozenset[str], bool]:
+    """
+    Return the header names (lower-case) and whether ``auth`` the call passed itself.
+
+    Those are the caller's explicit choice for this one request, so confinement keeps them
+    even on the way to another origin. Headers from defaults, interceptors and middleware
+    are the instance's. A config built any other way (an interceptor returning a new one)
+    claims none: its credentials are all the instance's.
+    """
+    return (
+        getattr(config, "_call_headers", frozenset()),
+        getattr(config, "_call_auth", False),
+    )

@@ -23,6 +23,7 @@ import json
 import logging
 import math
 import urllib.parse
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, MutableMapping
 from typing import Any, ClassVar, Final, TypeAlias
 
@@ -297,6 +298,8 @@ class DemoApp:
     - ``/bytes/<n>``: ``n`` deterministic bytes, streamed in 64 KiB chunks.
     - ``/slow?delay=S``, ``/headers-slow?delay=S``: sleep, then answer.
     - ``/drip?chunks=N&interval=S&size=B``: a chunked body, one chunk every ``S``.
+    - ``/encoded?size=N&codings=gzip,deflate&fill=zero``: a (stacked) content-encoded body,
+      a decompression bomb with ``fill=zero`` and a large ``N``.
     - ``/redirect/<n>``, ``/redirect-to?url=...&status=...``: redirects.
     - ``/cookies/set?name=value...``: one ``set-cookie`` per parameter.
     - ``POST /auth/refresh``, ``/protected[/...]``, ``/protected-code``: a token
@@ -577,6 +580,38 @@ class DemoApp:
             200, {"ok": True, "generation": self.auth.generation, "path": ex.request.path}
         )
 
+    async def _encoded(self, ex: _Exchange) -> None:
+        """
+        ``/encoded?size=N&codings=gzip,deflate&fill=zero|pattern&cut=K``: an encoded body.
+
+        ``N`` bytes (zeros, or the ``/bytes`` pattern) encoded with each coding in turn, as
+        ``Content-Encoding`` lists them; ``raw-deflate`` is deflate without the zlib wrapper
+        (labelled ``deflate``); any other coding is a label only. ``cut`` drops the last
+        ``K`` encoded bytes (a truncated stream with a matching ``Content-Length``). Two
+        hundred MiB of zeros gzip to about 200 KB: a decompression bomb.
+        """
+        size = _parse_count(ex.args.get("size"), 0)
+        cut = _parse_count(ex.args.get("cut"), 0)
+        fill = ex.args.get("fill", "pattern")
+        codings = tuple(c.strip() for c in ex.args.get("codings", "gzip").split(",") if c.strip())
+        if size is None or cut is None or fill not in {"zero", "pattern"}:
+            await self._bad_request(ex, "size and cut must be >= 0; fill is zero or pattern")
+            return
+        body = encoded_body(codings, size, fill)
+        body = body[: max(len(body) - cut, 0)]
+        label = ", ".join("deflate" if c == "raw-deflate" else c for c in codings)
+        await ex.start(
+            200,
+            [
+                (b"content-type", _OCTET_STREAM),
+                (b"content-encoding", label.encode("latin-1")),
+                (b"content-length", str(len(body)).encode("ascii")),
+            ],
+        )
+        for start in range(0, len(body), _CHUNK_SIZE):
+            await ex.chunk(body[start : start + _CHUNK_SIZE], more=True)
+        await ex.chunk(b"", more=False)
+
     _EXACT_ROUTES: ClassVar[dict[str, _Handler]] = {
         "/echo": _echo,
         "/json": _json,
@@ -592,6 +627,7 @@ class DemoApp:
         "/auth/refresh": _auth_refresh,
         "/protected": _protected,
         "/protected-code": _protected_code,
+        "/encoded": _encoded,
     }
     _PREFIX_ROUTES: ClassVar[tuple[tuple[str, _Handler], ...]] = (
         ("/echo/", _echo),
@@ -672,3 +708,39 @@ async def serve_demo_app(
     # Re-raising outside the nursery keeps the caller's error bare, never an ExceptionGroup.
     if body_error is not None:
         raise body_error
+
+
+_ENCODE_PIECE: Final = 1 << 20
+_ENCODERS: Final = {"gzip": 31, "x-gzip": 31, "deflate": 15, "raw-deflate": -15}
+
+
+def _compress(pieces: Iterable[bytes], wbits: int) -> bytes:
+    """Compress ``pieces`` one at a time (level 9), so the input is never held whole."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, wbits)
+    out = [compressor.compress(piece) for piece in pieces]
+    out.append(compressor.flush())
+    return b"".join(out)
+
+
+@functools.lru_cache(maxsize=16)
+def encoded_body(codings: tuple[str, ...], size: int, fill: str = "pattern") -> bytes:
+    """
+    ``size`` bytes of ``fill`` encoded with each of ``codings`` in turn (cached).
+
+    ``gzip``/``x-gzip``, ``deflate`` (zlib-wrapped) and ``raw-deflate`` transform the body;
+    any other coding leaves it as it is. The decoded body is made and compressed one MiB at
+    a time, so a 200 MiB bomb never exists in memory uncompressed; a stack reuses the cached
+    body of its inner codings.
+    """
+    if len(codings) > 1:
+        pieces: Iterable[bytes] = (encoded_body(codings[:-1], size, fill),)
+    else:
+        starts = range(0, size, _ENCODE_PIECE)
+        pieces = (
+            bytes(min(_ENCODE_PIECE, size - start))
+            if fill == "zero"
+            else _pattern_chunk(start, min(_ENCODE_PIECE, size - start))
+            for start in starts
+        )
+    wbits = _ENCODERS.get(codings[-1]) if codings else None
+    return b"".join(pieces) if wbits is None else _compress(pieces, wbits)

@@ -7,49 +7,45 @@ umi-request's ``prefix``/``suffix``) and ``validate_status`` (axios ``settle``).
 
 from __future__ import annotations
 
-import base64
-import re
 from typing import TYPE_CHECKING, Final
 
 from ._errors import ERR_BAD_OPTION_VALUE, ERR_BAD_REQUEST, ERR_BAD_RESPONSE, AxiosError
 from ._models import Request, Response
 from ._progress import ProgressTracker
-from ._transforms import encode_request_body, transform_response_data
+from ._security import apply_credentials, confine, resolve_url, send_policy
+from ._transforms import encode_request_body, limit_request_body, transform_response_data
 from ._types import Content, PreparedRequest
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterable, AsyncIterator
 
     from ._config import RequestConfig
+    from ._headers import Headers
     from ._pipeline import Context
     from ._types import Transport
-
-#: axios ``isAbsoluteURL``: a scheme followed by ``//``, or a protocol-relative ``//``.
-_ABSOLUTE_URL: Final = re.compile(r"^([a-z][a-z\d+\-.]*:)?//", re.IGNORECASE)
 
 _FIRST_CLIENT_ERROR: Final = 400
 _FIRST_SERVER_ERROR: Final = 500
 
 
 def build_full_url(config: RequestConfig) -> str:
-    """Combine ``base_url``, ``prefix``, ``url`` and ``suffix`` the way axios/umi-request do."""
-    url = config.url or ""
-    if _ABSOLUTE_URL.match(url):
-        return url
-    url = f"{config.prefix or ''}{url}{config.suffix or ''}"
-    base = config.base_url
-    if not base:
-        return url
-    if not url:
-        return base
-    return base.rstrip("/") + "/" + url.lstrip("/")
+    """
+    Combine ``base_url``, ``prefix``, ``url`` and ``suffix`` the way axios/umi-request do.
+
+    Hardened by ``_security.resolve_url`` (schemes, ``allow_absolute_urls``, ``..``).
+    """
+    return resolve_url(config)[0]
 
 
-def _with_upload_progress(content: Content, config: RequestConfig) -> Content:
+def _with_upload_progress(content: Content, config: RequestConfig, headers: Headers) -> Content:
     callback = config.on_upload_progress
     if callback is None or content is None:
         return content
-    total = len(content) if isinstance(content, bytes) else None
+    declared = headers.get("content-length", "")
+    if isinstance(content, bytes):
+        total: int | None = len(content)
+    else:
+        total = int(declared) if declared.isdigit() else None
     tracker = ProgressTracker(callback, total, upload=True)
     source: AsyncIterable[bytes] = _chunks(content) if isinstance(content, bytes) else content
 
@@ -68,20 +64,31 @@ async def _chunks(body: bytes, size: int = 64 * 1024) -> AsyncIterator[bytes]:
 
 
 async def prepare(config: RequestConfig, transport: Transport) -> tuple[PreparedRequest, Request]:
-    """Build the wire request for ``config`` (URL with params, headers, encoded body)."""
-    target = transport.build_url(build_full_url(config), config.params, config.params_serializer)
+    """
+    Build the wire request for ``config`` (URL with params, headers, encoded body).
+
+    The URL is resolved and confined, and credentials dropped where they must not go,
+    before anything is encoded (``_security``).
+    """
+    url, under_base = resolve_url(config)
+    target = transport.build_url(url, config.params, config.params_serializer)
+    destination = confine(
+        config, target.text, under_base, lambda base: transport.build_url(base, None, None).text
+    )
     headers = config.headers.copy()
-    if config.auth is not None:
-        token = f"{config.auth.username}:{config.auth.password}".encode()
-        headers["Authorization"] = "Basic " + base64.b64encode(token).decode("ascii")
-    content = await encode_request_body(config, headers)
+    apply_credentials(config, headers, destination)
+    content = limit_request_body(await encode_request_body(config, headers), headers, config)
     if isinstance(content, bytes) and config.on_upload_progress is not None:
         # Progress wraps the body in a stream; keep the length so it is not sent chunked.
         headers["Content-Length"] = str(len(content))
-    content = _with_upload_progress(content, config)
+    content = _with_upload_progress(content, config, headers)
     method = config.method.upper()
-    prepared = PreparedRequest(method, target, headers.raw_items(), content, config.max_redirects)
-    return prepared, Request(method, target.text, headers)
+    request = Request(method, target.text, headers)
+    policy = send_policy(config, request, destination)
+    prepared = PreparedRequest(
+        method, target, headers.raw_items(), content, config.max_redirects, policy
+    )
+    return prepared, request
 
 
 async def send_request(ctx: Context, transport: Transport, *, stream: bool) -> None:

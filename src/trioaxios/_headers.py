@@ -10,7 +10,7 @@ plain ``Headers`` for one request, the way axios does before the interceptors ru
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from typing import Final, final
+from typing import Any, Final, final
 
 from ._errors import ERR_BAD_OPTION_VALUE, AxiosError
 from ._redact import redact_header_value
@@ -22,10 +22,10 @@ HeadersInput = Mapping[str, "str | int | float | None"] | Iterable[tuple[str, "s
 
 def _check_name(name: object) -> str:
     if not isinstance(name, str) or not name:
-        msg = f"header names must be non-empty strings, got {name!r}"
+        msg = f"header names must be non-empty strings, got {type(name).__name__}"
         raise AxiosError(msg, ERR_BAD_OPTION_VALUE)
     if any(c in name for c in "\r\n:\0 \t"):
-        msg = f"header name {name!r} contains a character not allowed in header names"
+        msg = f"header name {name[:40]!r} contains a character not allowed in header names"
         raise AxiosError(msg, ERR_BAD_OPTION_VALUE)
     return name
 
@@ -44,6 +44,19 @@ def _check_value(name: str, value: object) -> str:
         msg = f"header {name!r} has characters outside latin-1; percent- or base64-encode it"
         raise AxiosError(msg, ERR_BAD_OPTION_VALUE) from None
     return text
+
+
+def _checked_pairs(pairs: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
+    """Yield ``(name, value)`` from ``pairs``; anything that is not a pair is a bad option."""
+    expected = "headers must be a mapping or a list of (name, value) pairs"
+    if not isinstance(pairs, Iterable) or isinstance(pairs, str | bytes):
+        msg = f"{expected}, got {type(pairs).__name__}"
+        raise AxiosError(msg, ERR_BAD_OPTION_VALUE)
+    for pair in pairs:
+        if not isinstance(pair, tuple | list) or len(pair) != 2:  # noqa: PLR2004 - a pair
+            msg = f"{expected}, got an item of type {type(pair).__name__}"
+            raise AxiosError(msg, ERR_BAD_OPTION_VALUE)
+        yield pair[0], pair[1]
 
 
 class Headers(MutableMapping[str, str]):
@@ -81,7 +94,7 @@ class Headers(MutableMapping[str, str]):
                 self._suppressed.discard(lower)
             return
         pairs = headers.items() if isinstance(headers, Mapping) else headers
-        for name, value in pairs:
+        for name, value in _checked_pairs(pairs):
             self[name] = value
 
     def __getitem__(self, name: str) -> str:
@@ -177,7 +190,7 @@ class DefaultHeaders(Headers):
             super().update_from(headers)
             return
         pairs = headers.items() if isinstance(headers, Mapping) else headers
-        for name, value in pairs:
+        for name, value in _checked_pairs(pairs):
             target = self.sections.get(name.lower()) if isinstance(name, str) else None
             if target is not None and isinstance(value, Mapping):
                 target.update_from(value)

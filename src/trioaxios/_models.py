@@ -5,10 +5,12 @@
 from __future__ import annotations
 
 import codecs
+import math
 from typing import TYPE_CHECKING, Any, Final, TypeVar, final
 
 import trio
 
+from ._errors import ERR_BAD_RESPONSE, AxiosError
 from ._headers import Headers
 from ._progress import ProgressTracker
 from ._redact import redact_url
@@ -23,6 +25,15 @@ T = TypeVar("T")
 
 #: Cleanup that must finish under cancellation gets this long, shielded.
 CLOSE_TIMEOUT: Final = 1.0
+
+
+#: Statuses whose responses never carry a body, whatever their headers say.
+_BODILESS_STATUSES: Final = frozenset({204, 304})
+
+
+def _is_encoded(content_encoding: str) -> bool:
+    """Whether a ``Content-Encoding`` value names any coding other than ``identity``."""
+    return any(part.strip().lower() not in {"", "identity"} for part in content_encoding.split(","))
 
 
 def _is_unfinished(iterator: object) -> bool:
@@ -122,7 +133,14 @@ class Response:
         return self._body
 
     def aiter_bytes(self) -> AsyncIterator[bytes]:
-        """Iterate over the body (decompressed unless ``decompress=False``) as it arrives."""
+        """
+        Iterate over the body (decompressed unless ``decompress=False``) as it arrives.
+
+        Raises:
+            AxiosError: ``ERR_BAD_RESPONSE`` before handing over more than
+                ``max_content_length`` bytes (counted after decoding), or when the body cannot
+                be decoded; ``ERR_NETWORK`` when the connection breaks mid-body.
+        """
         return self._track(self._iter_bytes())
 
     def aiter_text(self) -> AsyncIterator[str]:
@@ -145,11 +163,8 @@ class Response:
         self._iterators.append(iterator)
         return iterator
 
-    async def _iter_bytes(self) -> AsyncGenerator[bytes]:
-        if self._body is not None:
-            if self._body:
-                yield self._body
-            return
+    def _begin_body(self) -> None:
+        """Mark the streamed body as being read; raise if it cannot be read (again)."""
         if self._closed:
             raise RuntimeError(
                 "the response body is closed: read it inside `async with client.get(...) as "
@@ -161,21 +176,44 @@ class Response:
                 "once: keep using the first iterator, or call aread() before iterating"
             )
         self._started = True
+
+    def _download_tracker(self) -> ProgressTracker | None:
         callback = self.config.on_download_progress
-        tracker = None
-        if callback is not None:
-            length = self.headers.get("content-length")
-            total = int(length) if length and length.isdigit() else None
-            tracker = ProgressTracker(callback, total, upload=False)
+        if callback is None:
+            return None
+        length = self.headers.get("content-length")
+        total = int(length) if length and length.isdigit() else None
+        return ProgressTracker(callback, total, upload=False)
+
+    async def _iter_bytes(self) -> AsyncGenerator[bytes]:
+        if self._body is not None:
+            if self._body:
+                yield self._body
+            return
+        self._begin_body()
+        tracker = self._download_tracker()
+        limit = self.config.max_content_length
+        budget = math.inf if limit is None else limit
         raw = self._raw.aiter_bytes(decompress=self.config.decompress)
         try:
+            if self._declared_length() > budget:
+                raise self._too_large(budget)
+            received = 0
             async for chunk in raw:
+                received += len(chunk)
+                if received > budget:  # max_content_length counts what the caller receives
+                    raise self._too_large(budget)
                 if tracker is not None:
                     await tracker.advance(len(chunk))
                 yield chunk
             self._exhausted = True
             if tracker is not None:
                 await tracker.finish()
+        except AxiosError as exc:
+            exc.config = exc.config or self.config
+            exc.request = exc.request or self.request
+            exc.response = exc.response or self
+            raise
         finally:
             # Leaving early (break, an error) closes the engine's generator now instead of
             # leaving it to the garbage collector; a generator that ran out is already closed.
@@ -184,6 +222,31 @@ class Response:
                 with trio.move_on_after(CLOSE_TIMEOUT, shield=True):
                     await close()
             await self.aclose()
+
+    def _declared_length(self) -> int:
+        """
+        The body length the headers promise, as ``aiter_bytes`` will count it; else -1.
+
+        Only an unencoded body (or ``decompress=False``) has its length known in advance;
+        a HEAD response, 204 and 304 declare the length of a body they do not carry.
+        """
+        length = self.headers.get("content-length", "")
+        if (
+            not length.isdigit()
+            or self.request.method == "HEAD"
+            or self.status in _BODILESS_STATUSES
+            or (self.config.decompress and _is_encoded(self.headers.get("content-encoding", "")))
+        ):
+            return -1
+        return int(length)
+
+    def _too_large(self, limit: float) -> AxiosError:
+        """The error for a body bigger than ``max_content_length`` (axios's message first)."""
+        msg = (
+            f"maxContentLength size of {limit} exceeded: the response body is larger than "
+            f"max_content_length ({limit} bytes{', decoded' if self.config.decompress else ''})"
+        )
+        return AxiosError(msg, ERR_BAD_RESPONSE, self.config, self.request, self)
 
     async def _iter_text(self) -> AsyncGenerator[str]:
         decoder = codecs.getincrementaldecoder(self.encoding)(errors="replace")

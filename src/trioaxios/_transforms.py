@@ -2,10 +2,10 @@
 Request-body encoding and response-body decoding, around the user's transform lists.
 
 Request: ``transform_request`` functions run first, ``fn(data, headers)``, then the default
-encoding: dict/list → JSON (``application/json`` unless the caller set a type), a mapping with
-``application/x-www-form-urlencoded`` → form encoding, str → UTF-8, bytes and async iterables
-of bytes as they are. Response: the body is decoded per ``response_type`` first (JSON when
-declared or, with ``forced_json_parsing``, when it parses; text; bytes), then
+encoding: dict/list → JSON (``application/json`` unless the caller set a type), a mapping (or
+pairs) with a form ``Content-Type`` → urlencoded or multipart (``_forms``), str → UTF-8, bytes
+and async iterables of bytes as they are. Response: the body is decoded per ``response_type``
+first (JSON when declared or, with ``forced_json_parsing``, when it parses; text; bytes), then
 ``transform_response`` functions run, ``fn(data, headers, status)``.
 """
 
@@ -14,12 +14,14 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import urlencode
 
-from ._errors import ERR_BAD_OPTION_VALUE, ERR_BAD_RESPONSE, AxiosError
+from ._errors import ERR_BAD_OPTION_VALUE, ERR_BAD_REQUEST, ERR_BAD_RESPONSE, AxiosError
+from ._forms import encode_form, is_form
 from ._interceptors import call_maybe_async
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from ._config import RequestConfig
     from ._headers import Headers
     from ._models import Response
@@ -49,25 +51,80 @@ async def encode_request_body(config: RequestConfig, headers: Headers) -> Conten
         return data.encode("utf-8")
     if isinstance(data, AsyncIterable):
         return data
-    content_type = headers.get("content-type", "")
-    if isinstance(data, Mapping) and "application/x-www-form-urlencoded" in content_type.lower():
-        return urlencode([(k, v) for k, v in data.items() if v is not None], doseq=True).encode(
-            "ascii"
-        )
+    if is_form(headers):
+        return await encode_form(data, headers)
     if isinstance(data, Mapping | list | tuple | int | float | bool):
-        try:
-            body = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            msg = f"option 'data' cannot be serialized as JSON: {exc}"
-            raise AxiosError(msg, ERR_BAD_OPTION_VALUE) from exc
+        body = _json_encode(data)
         if "content-type" not in headers and not headers.is_suppressed("content-type"):
             headers["Content-Type"] = "application/json"
-        return body.encode("utf-8")
+        return body
     msg = (
         f"option 'data' of type {type(data).__name__} cannot be sent; pass a dict or list "
         "(JSON), str, bytes, or an async iterable of bytes"
     )
     raise AxiosError(msg, ERR_BAD_OPTION_VALUE)
+
+
+def _json_encode(data: Any) -> bytes:
+    """Serialize ``data`` as compact UTF-8 JSON; an unserializable value is a bad option."""
+    try:
+        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        msg = f"option 'data' cannot be serialized as JSON: {exc}"
+        raise AxiosError(msg, ERR_BAD_OPTION_VALUE) from exc
+    except RecursionError:
+        msg = "option 'data' cannot be serialized as JSON: it is nested too deeply"
+        raise AxiosError(msg, ERR_BAD_OPTION_VALUE) from None
+    return text.encode("utf-8")
+
+
+def limit_request_body(content: Content, headers: Headers, config: RequestConfig) -> Content:
+    """
+    Enforce ``max_body_length`` on an encoded body: at once when its size is known.
+
+    A bytes body, or a stream with a declared ``Content-Length``, that is too big raises
+    before anything is sent; any other stream is counted as it is sent and stopped at the
+    limit.
+
+    Raises:
+        AxiosError: ``ERR_BAD_REQUEST``, naming the limit.
+    """
+    limit = config.max_body_length
+    if limit is None or content is None:
+        return content
+    declared = headers.get("content-length", "")
+    if isinstance(content, bytes):
+        size = len(content)
+    else:
+        size = int(declared) if declared.isdigit() else -1
+    if size > limit:
+        raise _body_too_large(f"{size} bytes", limit, config)
+    if isinstance(content, bytes):
+        return content
+    return _counted_body(content, limit, config)
+
+
+def _body_too_large(size: str, limit: int, config: RequestConfig) -> AxiosError:
+    msg = f"Request body larger than maxBodyLength limit: {size} > max_body_length ({limit} bytes)"
+    return AxiosError(msg, ERR_BAD_REQUEST, config)
+
+
+async def _counted_body(
+    source: AsyncIterable[bytes], limit: int, config: RequestConfig
+) -> AsyncIterator[bytes]:
+    """Pass ``source`` on, and raise before the chunk that would cross ``limit`` is sent."""
+    iterator = aiter(source)
+    sent = 0
+    try:
+        async for chunk in iterator:
+            sent += len(chunk)
+            if sent > limit:
+                raise _body_too_large(f"more than {limit} bytes streamed", limit, config)
+            yield chunk
+    finally:
+        close = getattr(iterator, "aclose", None)
+        if close is not None:
+            await close()
 
 
 def _excerpt(body: bytes) -> str:

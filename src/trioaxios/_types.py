@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from ._security import SendPolicy
 
 #: What a request body may be once transformed: nothing, bytes, or a stream of bytes.
 Content = bytes | AsyncIterable[bytes] | None
@@ -30,13 +33,19 @@ class TargetURL:
 
 @dataclass(frozen=True, slots=True)
 class PreparedRequest:
-    """A request ready for the wire: absolute URL with query, final headers and body."""
+    """
+    A request ready for the wire: absolute URL with query, final headers and body.
+
+    ``policy`` is what the transport enforces at every hop (cookies, xsrf, redirects);
+    ``None`` means the defaults of ``SendPolicy()`` (no home origin).
+    """
 
     method: str
     url: TargetURL
     headers: list[tuple[str, str]]
     content: Content
     max_redirects: int
+    policy: SendPolicy | None = None
 
 
 class TransportResponse(Protocol):

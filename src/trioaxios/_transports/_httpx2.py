@@ -2,16 +2,27 @@
 The httpx2 adapter: builds URLs, sends requests, follows redirects, translates errors.
 
 Every httpx2 exception is translated here, at the edge, into the most specific ``AxiosError``
-(``from exc``), and no message includes a URL or header value.
+(``from exc``), and no message includes a URL or header value: the engine's own messages are
+scrubbed (quoted wire bytes and URL secrets masked) before they are quoted or chained.
+
+We own httpx2's client, so we own its logs: a ``logging.Filter`` on httpx2's and httpcore2's
+loggers (installed once, at import) redacts URLs and secret headers in every record emitted
+while one of our requests is being sent.
+
+The redirect loop, cookies and xsrf follow ``_security.SendPolicy``.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 from contextlib import aclosing, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, final
+from typing import TYPE_CHECKING, Any, Final, NoReturn, final
 
 import httpx2
+import trio
 
 from .._errors import (
     ECONNABORTED,
@@ -23,10 +34,14 @@ from .._errors import (
     ERR_NETWORK,
     AxiosError,
 )
+from .._models import CLOSE_TIMEOUT
+from .._redact import is_sensitive_header, redact_text
+from .._security import DEFAULT_PORTS, Origin, SendPolicy
 from .._types import TargetURL
+from ._decoders import ACCEPT_ENCODING, body_decoder
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable, Iterator
+    from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 
     from .._types import PreparedRequest
 
@@ -49,14 +64,47 @@ _ERROR_CODES: Final[tuple[tuple[type[Exception], str, str], ...]] = (
 )
 
 
+#: Quoted bytes in engine messages are wire data (h11: "Illegal header value b'...'").
+_QUOTED_BYTES: Final = re.compile(r"(?<!\w)(?:b'[^'\n]*'|b\"[^\"\n]*\")")
+#: Any quoted text, dropped from messages about a URL ("Invalid port: 'pw'").
+_QUOTED: Final = re.compile(r"(?<!\w)(?:b?'[^'\n]*'|b?\"[^\"\n]*\")")
+_MAX_CHAIN: Final = 8
+
+
+def _scrubbed(text: str, *, quoted: bool = False) -> str:
+    text = (_QUOTED if quoted else _QUOTED_BYTES).sub("'...'", text)
+    return redact_text(text)
+
+
+def _scrub_chain(exc: BaseException, *, quoted: bool = False) -> None:
+    """
+    Mask secrets in the messages of ``exc`` and the exceptions it chains.
+
+    They stay chained (``from exc``) for their types and tracebacks, but a chained message
+    is printed by ``traceback.format_exception``, so it must be as clean as ours.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen and len(seen) < _MAX_CHAIN:
+        seen.add(id(current))
+        if any(isinstance(arg, str) for arg in current.args):
+            current.args = tuple(
+                _scrubbed(arg, quoted=quoted) if isinstance(arg, str) else arg
+                for arg in current.args
+            )
+        current = current.__cause__ or current.__context__
+
+
 @contextmanager
 def translate_errors() -> Iterator[None]:
     """Translate httpx2 exceptions raised inside the block into ``AxiosError``."""
     try:
         yield
     except httpx2.HTTPError as exc:
+        _scrub_chain(exc, quoted=isinstance(exc, httpx2.InvalidURL))
         raise _translate(exc) from exc
     except httpx2.StreamError as exc:
+        _scrub_chain(exc)
         raise _translate(exc) from exc
 
 
@@ -69,13 +117,60 @@ def _translate(exc: Exception) -> AxiosError:
     return AxiosError(f"Network Error ({type(exc).__name__})", ERR_NETWORK)
 
 
-def _short(exc: Exception) -> str:
+def _short(exc: BaseException) -> str:
+    """The first line of the engine's message, scrubbed (see ``_scrubbed``), at most 120 chars."""
     text = str(exc).splitlines()[0] if str(exc) else ""
-    # Engine messages may quote URLs; keep only the part before any scheme.
-    for marker in ("http://", "https://"):
-        if marker in text:
-            text = text.split(marker, 1)[0].rstrip(" '\"(:") + " ..."
-    return text[:120]
+    return _scrubbed(text)[:120]
+
+
+#: True while one of our requests is being sent: the engine's log records are ours then.
+_OUR_REQUEST: ContextVar[bool] = ContextVar("trioaxios_our_request", default=False)
+
+#: The loggers httpx2 and httpcore2 emit on (a logger's filters skip its children's records).
+ENGINE_LOGGERS: Final = (
+    "httpx2",
+    "httpcore2.connection",
+    "httpcore2.http11",
+    "httpcore2.http2",
+    "httpcore2.proxy",
+    "httpcore2.socks",
+)
+
+
+@final
+class EngineLogRedactor(logging.Filter):
+    """
+    Redact URLs and secret header values in engine log records emitted for our requests.
+
+    httpx2 logs ``HTTP Request: GET <url with password and tokens> ...`` at INFO; httpcore2
+    logs every response header (``Set-Cookie`` included) at DEBUG. The record's message is
+    formatted and redacted in place; records of other httpx2 users pass untouched.
+    """
+
+    #: Marks our filter, so installing twice (or after a module reload) adds none.
+    trioaxios_redactor: Final = True
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Redact ``record`` when it was emitted while one of our requests was sent."""
+        if _OUR_REQUEST.get():
+            try:
+                message = record.getMessage()
+            except (TypeError, ValueError):  # a malformed record: its format string, redacted
+                message = f"{record.msg!s}"
+            record.msg = redact_text(message)
+            record.args = ()
+        return True
+
+
+def install_log_redaction() -> None:
+    """Add one ``EngineLogRedactor`` to each engine logger that has none (idempotent)."""
+    for name in ENGINE_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(getattr(f, "trioaxios_redactor", False) for f in logger.filters):
+            logger.addFilter(EngineLogRedactor())
+
+
+install_log_redaction()
 
 
 @final
@@ -108,17 +203,50 @@ class Httpx2Response:
         return str(self._response.url)
 
     async def aiter_bytes(self, *, decompress: bool) -> AsyncIterator[bytes]:
-        """Iterate over the body, decoded unless ``decompress`` is false."""
-        stream = self._response.aiter_bytes() if decompress else self._response.aiter_raw()
+        """
+        Iterate over the body, decoded unless ``decompress`` is false.
+
+        The raw stream is decoded here, in bounded pieces (``_decoders``), not by httpx2,
+        which may hand over a whole decompression bomb as one chunk.
+        """
+        decoder = None
+        if decompress:
+            decoder = body_decoder(self._response.headers.get_list("content-encoding"))
+        stream = _raw_stream(self._response)
         with translate_errors():
             async with aclosing(stream):  # leaving early closes httpx2's generator now
                 async for chunk in stream:
-                    yield chunk
+                    if decoder is None:
+                        yield chunk
+                        continue
+                    for piece in decoder.decode(chunk):
+                        yield piece
+            if decoder is not None:
+                for piece in decoder.finish():
+                    yield piece
 
     async def aclose(self) -> None:
         """Close the body (an unread connection is dropped by the pool, not reused)."""
         with translate_errors():
             await self._response.aclose()
+
+
+def _raw_stream(response: httpx2.Response) -> AsyncGenerator[bytes]:
+    """
+    The body as received, before any decoding.
+
+    A response built in memory (``httpx2.Response(content=...)`` from a mock transport) was
+    already read by httpx2 when it was made; its stream can be replayed, raw.
+    """
+    stream = response.stream
+    if response.is_stream_consumed and isinstance(stream, httpx2.AsyncByteStream):
+        return _replay(stream)
+    return response.aiter_raw()
+
+
+async def _replay(stream: httpx2.AsyncByteStream) -> AsyncGenerator[bytes]:
+    async for chunk in stream:
+        yield chunk
 
 
 @final
@@ -176,7 +304,13 @@ class Httpx2Transport:
             timeout=httpx2.Timeout(None),
             follow_redirects=False,
             trust_env=False,
+            # Advertise only what _decoders can decode boundedly, whatever httpx2 could.
+            headers={"Accept-Encoding": ACCEPT_ENCODING},
         )
+        # Accept and User-Agent come from the client's defaults; httpx2's own values would
+        # refill a header the caller suppressed with None.
+        for name in ("Accept", "User-Agent"):
+            self._client.headers.pop(name, None)
 
     def build_url(
         self, url: str, params: Any, serializer: Callable[[Any], str] | None
@@ -185,6 +319,7 @@ class Httpx2Transport:
         try:
             parsed = httpx2.URL(url)
         except (httpx2.InvalidURL, TypeError, ValueError) as exc:
+            _scrub_chain(exc, quoted=True)  # "Invalid port: 'pw'" quotes the URL's parts
             msg = f"invalid URL: {_short(exc) or 'it does not parse'}"
             raise AxiosError(msg, ERR_INVALID_URL) from exc
         if not parsed.scheme:
@@ -205,26 +340,97 @@ class Httpx2Transport:
         return TargetURL(str(parsed), parsed)
 
     async def send(self, request: PreparedRequest) -> Httpx2Response:
-        """Send ``request``, following up to ``max_redirects`` redirects; body unread."""
-        with translate_errors():
-            outgoing = self._client.build_request(
-                request.method,
-                _engine_url(request.url),
-                headers=request.headers,
-                content=request.content,
+        """
+        Send ``request``, following up to ``max_redirects`` redirects; body unread.
+
+        Cookies, xsrf and what each redirect hop may carry follow ``request.policy``
+        (``_security``).
+        """
+        policy = request.policy or SendPolicy()
+        token = _OUR_REQUEST.set(True)
+        try:
+            with translate_errors():
+                return await self._send_handling_redirects(request, policy)
+        finally:
+            _OUR_REQUEST.reset(token)
+
+    async def _send_handling_redirects(
+        self, request: PreparedRequest, policy: SendPolicy
+    ) -> Httpx2Response:
+        outgoing = self._client.build_request(
+            request.method,
+            _engine_url(request.url),
+            headers=request.headers,
+            content=request.content,
+        )
+        origin = _origin(outgoing.url)
+        own_cookie = any(name.lower() == "cookie" for name, _ in request.headers)
+        if not own_cookie and not policy.jar_cookies_allowed(origin):
+            outgoing.headers.pop("cookie", None)
+        cookie_name, header_name = policy.xsrf_cookie_name, policy.xsrf_header_name
+        if cookie_name and header_name and policy.xsrf_allowed(origin):
+            value = self._jar_cookie(outgoing.url, cookie_name)
+            if value is not None:
+                outgoing.headers[header_name] = value
+        with_body = request.content is not None and request.content != b""
+        hops = 0
+        while True:
+            response = await self._client.send(outgoing, stream=True)
+            redirect = response.next_request
+            if redirect is None or request.max_redirects == 0:
+                return Httpx2Response(response)
+            hops += 1
+            target = _origin(redirect.url)
+            cross_origin = target != origin
+            # httpx2 keeps the body unless the method became GET (303, 302, POST + 301).
+            with_body = with_body and not (
+                redirect.method == "GET" and redirect.method != outgoing.method
             )
-            hops = 0
-            while True:
-                response = await self._client.send(outgoing, stream=True)
-                redirect = response.next_request
-                if redirect is None or request.max_redirects == 0:
-                    return Httpx2Response(response)
-                await response.aclose()
-                hops += 1
-                if hops > request.max_redirects:
-                    msg = f"Maximum number of redirects exceeded ({request.max_redirects})"
-                    raise AxiosError(msg, ERR_FR_TOO_MANY_REDIRECTS)
-                outgoing = redirect
+            try:
+                if redirect.url.scheme not in ALLOWED_SCHEMES:
+                    _refuse_scheme(redirect.url.scheme)
+                follow = await _may_follow(response, hops, request.max_redirects, policy)
+                if follow and cross_origin and with_body:
+                    _refuse_body_elsewhere(response.status_code)
+            except BaseException:
+                with trio.move_on_after(CLOSE_TIMEOUT, shield=True):
+                    await response.aclose()
+                raise
+            if not follow:
+                return Httpx2Response(response)
+            await response.aclose()
+            self._prepare_hop(redirect, policy, target, cross_origin=cross_origin)
+            outgoing, origin = redirect, target
+
+    def _prepare_hop(
+        self,
+        redirect: httpx2.Request,
+        policy: SendPolicy,
+        target: Origin | None,
+        *,
+        cross_origin: bool,
+    ) -> None:
+        """Strip every sensitive header on a cross-origin hop; recompute the jar's cookies."""
+        redirect.headers.pop("cookie", None)
+        if cross_origin:
+            for name in {name.lower() for name in redirect.headers}:
+                if is_sensitive_header(name):
+                    del redirect.headers[name]
+        if policy.jar_cookies_allowed(target):
+            self._client.cookies.set_cookie_header(redirect)
+
+    def _jar_cookie(self, url: httpx2.URL, name: str) -> str | None:
+        """The value of the jar's cookie ``name`` that would be sent to ``url``, or ``None``."""
+        cookies = self._client.cookies
+        if not cookies:
+            return None
+        probe = httpx2.Request("GET", url)
+        cookies.set_cookie_header(probe)
+        for pair in probe.headers.get("cookie", "").split(";"):
+            key, eq, value = pair.strip().partition("=")
+            if eq and key == name:
+                return value
+        return None
 
     def pool_statistics(self) -> PoolStatistics:
         """Count the pool's connections by state."""
@@ -233,6 +439,36 @@ class Httpx2Transport:
     async def aclose(self) -> None:
         """Close the client and its pool."""
         await self._client.aclose()
+
+
+async def _may_follow(
+    response: httpx2.Response, hops: int, max_redirects: int, policy: SendPolicy
+) -> bool:
+    """Whether to follow the ``hops``-th redirect: within ``max_redirects``, not vetoed."""
+    if hops > max_redirects:
+        msg = f"Maximum number of redirects exceeded ({max_redirects})"
+        raise AxiosError(msg, ERR_FR_TOO_MANY_REDIRECTS)
+    return policy.before_redirect is None or await policy.before_redirect(Httpx2Response(response))
+
+
+def _refuse_scheme(scheme: str) -> NoReturn:
+    # A real pool refuses these itself; a custom transport (MockTransport, ASGI) might not.
+    msg = f"the server redirected to a {scheme[:20]!r} URL; only http and https are followed"
+    raise AxiosError(msg, ERR_INVALID_URL)
+
+
+def _refuse_body_elsewhere(status: int) -> NoReturn:
+    msg = (
+        f"refused to follow a {status} redirect to another origin: it would re-send the "
+        "request body there; set max_redirects=0 (or before_redirect) and handle it yourself"
+    )
+    raise AxiosError(msg, ERR_BAD_RESPONSE)
+
+
+def _origin(url: httpx2.URL) -> Origin:
+    """The origin of an engine URL: the same triple ``_security.origin_of`` gives its text."""
+    scheme = url.scheme
+    return (scheme, url.raw_host.decode("ascii").lower(), url.port or DEFAULT_PORTS.get(scheme, 0))
 
 
 def _engine_url(target: TargetURL) -> httpx2.URL | str:
@@ -252,6 +488,13 @@ def _encode_params(params: Any) -> str:
     pairs: list[tuple[str, Any]] = []
     for name, value in items:
         values = value if isinstance(value, list | tuple) else (value,)
+        for item in values:
+            if item is not None and not isinstance(item, str | int | float):
+                msg = (
+                    f"option 'params': the value of {str(name)[:40]!r} must be a str, number, "
+                    f"bool or None, or a list of them; got {type(item).__name__}"
+                )
+                raise AxiosError(msg, ERR_BAD_OPTION_VALUE)
         pairs.extend((name, item) for item in values if item is not None)
     return str(httpx2.QueryParams(pairs))
 
