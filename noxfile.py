@@ -21,7 +21,7 @@ def _group(name: str) -> list[str]:
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the whole test suite (real loopback servers, hypothesis, MockClock)."""
-    session.install("-e", ".[demo]", *_group("test"))
+    session.install("-e", ".[demo,cli]", *_group("test"))
     session.run("pytest", *session.posargs)
 
 
@@ -52,3 +52,10 @@ def bench(session: nox.Session) -> None:
     """Run the benchmarks (``nox -s bench -- --quick`` for a short run)."""
     session.install(".[demo]")
     session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation with mkdocs; any warning fails the build."""
+    session.install("-e", ".[demo,cli]", *_group("docs"))
+    session.run("mkdocs", "build", "--strict", "--site-dir", "site")
