@@ -29,6 +29,10 @@ def test_demo_runs_and_prints_the_summary():
         "ECONNABORTED: timeout of 0.5s exceeded",
         "request interceptor -> middleware in -> middleware out -> response interceptor",
         "100 x 200 after 1 refresh",
+        "multipart/form-data",
+        "bomb: ERR_BAD_RESPONSE",
+        "absolute URL: ERR_INVALID_URL",
+        "token leaked: False",
     ):
         assert expected in out, f"{expected!r} missing from the demo output:\n{out}"
     assert "Traceback" not in result.stderr

@@ -178,6 +178,53 @@ async def _refresh_storm(server: DemoServer, console: Console) -> str:
     return f"100 x 200 after {refreshes} refresh"
 
 
+async def _forms(api: Client, console: Console) -> str:
+    events: list[int] = []
+    document = b"%PDF-1.7 demo " * 20_000
+    response = await api.post_form(
+        "/echo",
+        {"title": "report", "file": ("report.pdf", document, "application/pdf")},
+        on_upload_progress=lambda e: events.append(e.loaded),
+    )
+    kind = response.data["headers"]["content-type"].split(";")[0]
+    console.print(
+        f"  post_form sent a field and a {len(document):,}-byte file as {kind} "
+        f"({response.data['length']:,} bytes on the wire, {len(events)} progress events)"
+    )
+    return f"{kind}, {response.data['length']:,} bytes"
+
+
+async def _hardening(api: Client, console: Console) -> str:
+    outcomes = []
+    try:
+        await api.get(
+            "/encoded", params={"size": 50_000_000, "codings": "gzip"}, max_content_length=1_000_000
+        )
+    except AxiosError as error:
+        console.print(
+            f"  a gzip bomb (50 MB decoded) with max_content_length=1 MB -> "
+            f"{error.code}: {str(error)[:60]}..."
+        )
+        outcomes.append(f"bomb: {error.code}")
+    try:
+        await api.get("http://evil.example/steal", allow_absolute_urls=False)
+    except AxiosError as error:
+        console.print(
+            f"  an absolute URL with allow_absolute_urls=False -> {error.code}, nothing sent"
+        )
+        outcomes.append(f"absolute URL: {error.code}")
+    secret = "s3cr3t-token"  # noqa: S105 - a fake token, to show it never appears in errors
+    try:
+        await api.get("/status/500", headers={"Authorization": f"Bearer {secret}"})
+    except AxiosError as error:
+        leaked = secret in repr(error.to_json()) + str(error) + repr(error.request)
+        console.print(
+            f"  a 500 carrying a bearer token: the token appears in the error's text: {leaked}"
+        )
+        outcomes.append(f"token leaked: {leaked}")
+    return ", ".join(outcomes)
+
+
 async def run_demo(console: Console) -> list[_Step]:
     """Run every demo step against an embedded server; return what each one showed."""
     steps: list[tuple[str, Callable[[Client, Console], Awaitable[str]]]] = [
@@ -188,6 +235,8 @@ async def run_demo(console: Console) -> list[_Step]:
         ("interceptors + middleware", _pipeline),
         ("cancel token", _cancel),
         ("timeout (slow trickle)", _timeout),
+        ("forms and files", _forms),
+        ("hardening", _hardening),
     ]
     results: list[_Step] = []
     async with serve_demo_app() as server:
