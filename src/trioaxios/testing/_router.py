@@ -9,7 +9,7 @@ import inspect
 import re
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Final, final
+from typing import Any, Final, Protocol, final
 
 import httpx2
 import trio
@@ -154,8 +154,47 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
+class _RouteFactory(Protocol):
+    @property
+    def route(self) -> Callable[..., Route]: ...
+
+
+class MethodShortcuts:
+    """``get`` / ``post`` / ... as ``self.route("GET", pattern, **answer)``, for route owners."""
+
+    __slots__ = ()
+
+    def get(self: _RouteFactory, pattern: str | re.Pattern[str], **answer: Any) -> Route:
+        """Add a ``GET`` route; the keywords are ``route()``'s."""
+        return self.route("GET", pattern, **answer)
+
+    def post(self: _RouteFactory, pattern: str | re.Pattern[str], **answer: Any) -> Route:
+        """Add a ``POST`` route; the keywords are ``route()``'s."""
+        return self.route("POST", pattern, **answer)
+
+    def put(self: _RouteFactory, pattern: str | re.Pattern[str], **answer: Any) -> Route:
+        """Add a ``PUT`` route; the keywords are ``route()``'s."""
+        return self.route("PUT", pattern, **answer)
+
+    def patch(self: _RouteFactory, pattern: str | re.Pattern[str], **answer: Any) -> Route:
+        """Add a ``PATCH`` route; the keywords are ``route()``'s."""
+        return self.route("PATCH", pattern, **answer)
+
+    def delete(self: _RouteFactory, pattern: str | re.Pattern[str], **answer: Any) -> Route:
+        """Add a ``DELETE`` route; the keywords are ``route()``'s."""
+        return self.route("DELETE", pattern, **answer)
+
+    def head(self: _RouteFactory, pattern: str | re.Pattern[str], **answer: Any) -> Route:
+        """Add a ``HEAD`` route; the keywords are ``route()``'s."""
+        return self.route("HEAD", pattern, **answer)
+
+    def options(self: _RouteFactory, pattern: str | re.Pattern[str], **answer: Any) -> Route:
+        """Add an ``OPTIONS`` route; the keywords are ``route()``'s."""
+        return self.route("OPTIONS", pattern, **answer)
+
+
 @final
-class MockRouter:
+class MockRouter(MethodShortcuts):
     """
     A fake server for a client: routes requests by method and URL pattern, records them.
 
@@ -294,34 +333,6 @@ class MockRouter:
         )
         self._routes.append(route)
         return route
-
-    def get(self, pattern: str | re.Pattern[str], **answer: Any) -> Route:
-        """Add a ``GET`` route; the keywords are ``route()``'s."""
-        return self.route("GET", pattern, **answer)
-
-    def post(self, pattern: str | re.Pattern[str], **answer: Any) -> Route:
-        """Add a ``POST`` route; the keywords are ``route()``'s."""
-        return self.route("POST", pattern, **answer)
-
-    def put(self, pattern: str | re.Pattern[str], **answer: Any) -> Route:
-        """Add a ``PUT`` route; the keywords are ``route()``'s."""
-        return self.route("PUT", pattern, **answer)
-
-    def patch(self, pattern: str | re.Pattern[str], **answer: Any) -> Route:
-        """Add a ``PATCH`` route; the keywords are ``route()``'s."""
-        return self.route("PATCH", pattern, **answer)
-
-    def delete(self, pattern: str | re.Pattern[str], **answer: Any) -> Route:
-        """Add a ``DELETE`` route; the keywords are ``route()``'s."""
-        return self.route("DELETE", pattern, **answer)
-
-    def head(self, pattern: str | re.Pattern[str], **answer: Any) -> Route:
-        """Add a ``HEAD`` route; the keywords are ``route()``'s."""
-        return self.route("HEAD", pattern, **answer)
-
-    def options(self, pattern: str | re.Pattern[str], **answer: Any) -> Route:
-        """Add an ``OPTIONS`` route; the keywords are ``route()``'s."""
-        return self.route("OPTIONS", pattern, **answer)
 
     def assert_all_called(self) -> None:
         """

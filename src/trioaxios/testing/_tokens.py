@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, final
 import trio
 
 from ._messages import MockRequest, MockResponse
-from ._router import MockRouter, Route, plural
+from ._router import MethodShortcuts, MockRouter, Route, plural
 
 if TYPE_CHECKING:
     import re
@@ -31,7 +31,7 @@ def _presented_refresh_token(request: MockRequest) -> str | None:
 
 
 @final
-class TokenServer:
+class TokenServer(MethodShortcuts):
     """
     A token-protected API on a ``MockRouter``: a refresh route plus routes that need a token.
 
@@ -170,26 +170,6 @@ class TokenServer:
         route = self._router.route(method, pattern, **answer)
         route._guard = self._check  # noqa: SLF001 - same package
         return route
-
-    def get(self, pattern: str | re.Pattern[str], **answer: Any) -> Route:
-        """Add a protected ``GET`` route; the keywords are ``route()``'s."""
-        return self.route("GET", pattern, **answer)
-
-    def post(self, pattern: str | re.Pattern[str], **answer: Any) -> Route:
-        """Add a protected ``POST`` route; the keywords are ``route()``'s."""
-        return self.route("POST", pattern, **answer)
-
-    def put(self, pattern: str | re.Pattern[str], **answer: Any) -> Route:
-        """Add a protected ``PUT`` route; the keywords are ``route()``'s."""
-        return self.route("PUT", pattern, **answer)
-
-    def patch(self, pattern: str | re.Pattern[str], **answer: Any) -> Route:
-        """Add a protected ``PATCH`` route; the keywords are ``route()``'s."""
-        return self.route("PATCH", pattern, **answer)
-
-    def delete(self, pattern: str | re.Pattern[str], **answer: Any) -> Route:
-        """Add a protected ``DELETE`` route; the keywords are ``route()``'s."""
-        return self.route("DELETE", pattern, **answer)
 
     def assert_refreshed(self, times: int) -> None:
         """
