@@ -14,10 +14,8 @@ the markdown section for ``benchmarks/run.py``.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import math
-import platform
 import statistics
 import time
 
@@ -25,6 +23,7 @@ import trio
 import trio.testing
 
 import trioaxios
+from _common import standalone
 from trioaxios import CanceledError, CancelToken
 from trioaxios._demo_server import serve_demo_app
 
@@ -110,23 +109,9 @@ def run(quick: bool) -> str:
             "|---:|---:|---:|---:|---:|",
             *(_row(count) for count in counts),
             "",
-            (
-                f"Python {platform.python_version()}, trio {trio.__version__}, "
-                f"trioaxios {trioaxios.__version__}."
-            ),
-            "",
         ]
     )
 
 
-def main() -> None:
-    """Command line: print the section."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
-    parser.add_argument(
-        "--quick", action="store_true", help="only 100 requests in flight (else 100, then 1000)"
-    )
-    print(run(parser.parse_args().quick))
-
-
 if __name__ == "__main__":
-    main()
+    standalone(run, __doc__, "only 100 requests in flight (else 100, then 1000)")

@@ -21,8 +21,6 @@ the markdown section for ``benchmarks/run.py``.
 
 from __future__ import annotations
 
-import argparse
-import platform
 import statistics
 import time
 from collections import Counter
@@ -30,6 +28,7 @@ from collections import Counter
 import trio
 
 import trioaxios
+from _common import standalone
 from trioaxios import AuthRefresh, Token
 from trioaxios._demo_server import DemoServer, serve_demo_app
 
@@ -137,23 +136,9 @@ def run(quick: bool) -> str:
                 "itself, and the retries."
             ),
             "",
-            (
-                f"Python {platform.python_version()}, trio {trio.__version__}, "
-                f"trioaxios {trioaxios.__version__}."
-            ),
-            "",
         ]
     )
 
 
-def main() -> None:
-    """Command line: print the section."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
-    parser.add_argument(
-        "--quick", action="store_true", help="200 requests, one round (else 1000, five rounds)"
-    )
-    print(run(parser.parse_args().quick))
-
-
 if __name__ == "__main__":
-    main()
+    standalone(run, __doc__, "200 requests, one round (else 1000, five rounds)")
