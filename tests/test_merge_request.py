@@ -8,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from trioaxios import Defaults, RequestConfig, merge_config
-from trioaxios._config import merge_request
+from trioaxios import AxiosError
+from trioaxios._config import CONFIG_KEYS, merge_options, merge_request
 from trioaxios._headers import flatten_headers
 
 NAMES = st.sampled_from(["X-A", "x-a", "X-B", "Accept", "content-type", "X-Token"])
@@ -38,6 +39,21 @@ def defaults_configs(draw):
     for section, headers in draw(SECTIONS).items():
         defaults.headers.sections[section].update_from(headers)
     return defaults
+
+
+REQUEST_OPTIONS = st.fixed_dictionaries(
+    {},
+    optional={
+        "timeout": st.sampled_from([3, None]),
+        "method": METHODS,
+        "url": st.just("/users"),
+        "data": st.just([1, 2]),
+        "headers": HEADERS,
+        "max_redirects": st.integers(0, 5),
+        "sensitive_headers": st.just(["X-Secret"]),
+        "skip_auth_refresh": st.booleans(),
+    },
+)
 
 
 @st.composite
@@ -70,3 +86,42 @@ def test_merge_request_equals_merge_config_then_flatten(defaults, request):
     assert fast.headers == slow_headers
     for name in ("X-A", "X-B", "Accept", "Content-Type", "X-Token"):
         assert fast.headers.is_suppressed(name) == slow_headers.is_suppressed(name), name
+
+
+def _error_of(build):
+    try:
+        build()
+    except AxiosError as exc:
+        return exc.code, exc.message
+    return None
+
+
+@given(defaults_configs(), REQUEST_OPTIONS)
+def test_merge_options_equals_from_mapping_then_merge_request(defaults, options):
+    """The one-pass merge of keyword options gives exactly the two-step result."""
+    extra = frozenset({"skip_auth_refresh"})
+    fast = merge_options(defaults, options, extra)
+    slow = merge_request(defaults, RequestConfig.from_mapping(options, extra))
+    assert fast.to_dict().keys() == slow.to_dict().keys()
+    for key in CONFIG_KEYS:
+        assert getattr(fast, key) == getattr(slow, key), key
+    assert fast.extras == slow.extras
+    for name in ("X-A", "X-B", "Accept", "Content-Type", "X-Token"):
+        assert fast.headers.is_suppressed(name) == slow.headers.is_suppressed(name), name
+
+
+@given(
+    defaults_configs(),
+    st.dictionaries(
+        st.sampled_from(["timeout", "tiemout", "max_connections", "skip_auth_refresh", 3]),
+        st.sampled_from([1, "x", None, -1]),
+        min_size=1,
+        max_size=2,
+    ),
+)
+def test_merge_options_rejects_what_from_mapping_rejects(defaults, options):
+    """Bad keys and values raise the same error, with the same message, both ways."""
+    extra = frozenset({"skip_auth_refresh"})
+    fast = _error_of(lambda: merge_options(defaults, options, extra))
+    slow = _error_of(lambda: merge_request(defaults, RequestConfig.from_mapping(options, extra)))
+    assert fast == slow

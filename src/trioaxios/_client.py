@@ -19,7 +19,7 @@ from ._config import (
     Defaults,
     RequestConfig,
     merge_config,
-    merge_request,
+    merge_options,
     shown,
 )
 from ._dispatch import missing_response_error, send_request, settle
@@ -279,17 +279,17 @@ class Client:
     def _build_config(
         self, config: Mapping[str, Any] | RequestConfig | None, options: dict[str, Any]
     ) -> RequestConfig:
+        if config is None:
+            return merge_options(self.defaults, options, self._extra_keys)
         if isinstance(config, RequestConfig):
             mapping = config.to_dict()
-        elif config is None:
-            mapping = {}
         elif isinstance(config, Mapping):
             mapping = dict(config)
         else:
             msg = f"a request config must be a mapping, got {type(config).__name__}"
             raise AxiosError(msg, ERR_BAD_OPTION_VALUE)
         mapping.update(options)
-        return merge_request(self.defaults, RequestConfig.from_mapping(mapping, self._extra_keys))
+        return merge_options(self.defaults, mapping, self._extra_keys)
 
     def request(
         self, config: Mapping[str, Any] | RequestConfig | None = None, /, **options: Any

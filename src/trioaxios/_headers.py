@@ -82,6 +82,17 @@ class Headers(MutableMapping[str, str]):
         if headers is not None:
             self.update_from(headers)
 
+    @classmethod
+    def from_wire(cls, pairs: Iterable[tuple[str, str]]) -> Headers:
+        """
+        Headers as received (a response's): already valid, so not checked again.
+
+        A repeated name keeps its last value, as ``Headers(pairs)`` would.
+        """
+        new = cls()
+        new._items = {name.lower(): (name, value) for name, value in pairs}
+        return new
+
     def update_from(self, headers: HeadersInput) -> None:
         """Set every header of ``headers`` (a mapping or pairs), ``None`` values suppressing."""
         if isinstance(headers, Headers):

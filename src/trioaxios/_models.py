@@ -31,7 +31,7 @@ CLOSE_TIMEOUT: Final = 1.0
 _BODILESS_STATUSES: Final = frozenset({204, 304})
 
 
-def _is_encoded(content_encoding: str) -> bool:
+def is_coded(content_encoding: str) -> bool:
     """Whether a ``Content-Encoding`` value names any coding other than ``identity``."""
     return any(part.strip().lower() not in {"", "identity"} for part in content_encoding.split(","))
 
@@ -104,7 +104,7 @@ class Response:
         self._raw = raw
         self.status: int = raw.status
         self.status_text: str = raw.reason_phrase
-        self.headers = Headers(raw.headers)
+        self.headers = Headers.from_wire(raw.headers)
         self.url: str = raw.url
         self.config = config
         self.request = request
@@ -235,7 +235,7 @@ class Response:
             not length.isdigit()
             or self.request.method == "HEAD"
             or self.status in _BODILESS_STATUSES
-            or (self.config.decompress and _is_encoded(self.headers.get("content-encoding", "")))
+            or (self.config.decompress and is_coded(self.headers.get("content-encoding", "")))
         ):
             return -1
         return int(length)
@@ -274,9 +274,39 @@ class Response:
     async def aread(self) -> bytes:
         """Read the rest of the body and return it all; later calls return the same bytes."""
         if self._body is None:
-            chunks = [chunk async for chunk in self._iter_bytes()]
-            self._body = b"".join(chunks)
+            body = await self._read_plain() if self._plain_read_allowed() else None
+            if body is None:
+                body = b"".join([chunk async for chunk in self._iter_bytes()])
+            self._body = body
         return self._body
+
+    def _plain_read_allowed(self) -> bool:
+        """Whether the engine may read the body in one go: nothing to count, bound or track."""
+        config = self.config
+        return (
+            not self._started
+            and not self._closed
+            and config.max_content_length is None
+            and config.on_download_progress is None
+        )
+
+    async def _read_plain(self) -> bytes | None:
+        """The fast path of ``aread``: the whole uncoded body in one engine read, or ``None``."""
+        try:
+            body = await self._raw.aread_plain()
+        except AxiosError as exc:
+            exc.config = exc.config or self.config
+            exc.request = exc.request or self.request
+            exc.response = exc.response or self
+            await self.aclose()
+            raise
+        except BaseException:
+            await self.aclose()
+            raise
+        if body is not None:
+            self._started = self._exhausted = True
+            await self.aclose()
+        return body
 
     async def aclose(self) -> None:
         """

@@ -99,6 +99,10 @@ class _MemoryResponse:
         if self._body:
             yield self._body
 
+    async def aread_plain(self) -> bytes:
+        """The body (never coded)."""
+        return self._body
+
     async def aclose(self) -> None:
         """Nothing to release."""
 

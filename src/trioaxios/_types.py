@@ -70,6 +70,13 @@ class TransportResponse(Protocol):
     def aiter_bytes(self, *, decompress: bool) -> AsyncIterator[bytes]:
         """Iterate over the body, decoded per Content-Encoding unless ``decompress`` is false."""
 
+    async def aread_plain(self) -> bytes | None:
+        """
+        Read the whole body at once if it has no content coding; else ``None``, unread.
+
+        The fast path for awaited requests with no size limit and no progress callback.
+        """
+
     async def aclose(self) -> None:
         """Close the body; an unread connection is discarded, never pooled."""
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
-from contextlib import aclosing, contextmanager
+from contextlib import aclosing
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, NoReturn, final
@@ -34,18 +34,21 @@ from .._errors import (
     ERR_NETWORK,
     AxiosError,
 )
-from .._models import CLOSE_TIMEOUT
+from .._models import CLOSE_TIMEOUT, is_coded
 from .._redact import is_sensitive_header, redact_text
 from .._security import DEFAULT_PORTS, Origin, SendPolicy
 from .._types import TargetURL
 from ._decoders import ACCEPT_ENCODING, body_decoder
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
+    from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
     from .._types import PreparedRequest
 
 ALLOWED_SCHEMES: Final = ("http", "https")
+
+#: How many parsed request URLs a transport keeps (the cache is emptied when full).
+_MAX_CACHED_TARGETS: Final = 256
 
 #: Exceptions in the order they must be tested (subclasses first) and the code they map to.
 _ERROR_CODES: Final[tuple[tuple[type[Exception], str, str], ...]] = (
@@ -95,17 +98,19 @@ def _scrub_chain(exc: BaseException, *, quoted: bool = False) -> None:
         current = current.__cause__ or current.__context__
 
 
-@contextmanager
-def translate_errors() -> Iterator[None]:
-    """Translate httpx2 exceptions raised inside the block into ``AxiosError``."""
-    try:
-        yield
-    except httpx2.HTTPError as exc:
-        _scrub_chain(exc, quoted=isinstance(exc, httpx2.InvalidURL))
-        raise _translate(exc) from exc
-    except httpx2.StreamError as exc:
-        _scrub_chain(exc)
-        raise _translate(exc) from exc
+#: The engine exceptions translated at the edge (``except ENGINE_ERRORS as exc``).
+ENGINE_ERRORS: Final = (httpx2.HTTPError, httpx2.StreamError)
+
+
+def translated(exc: httpx2.HTTPError | httpx2.StreamError) -> AxiosError:
+    """
+    The ``AxiosError`` for an engine exception, its chain scrubbed first.
+
+    Use as ``except ENGINE_ERRORS as exc: raise translated(exc) from exc`` (a plain ``try``
+    costs nothing on the hot path, a context manager does).
+    """
+    _scrub_chain(exc, quoted=isinstance(exc, httpx2.InvalidURL))
+    return _translate(exc)
 
 
 def _translate(exc: Exception) -> AxiosError:
@@ -213,7 +218,7 @@ class Httpx2Response:
         if decompress:
             decoder = body_decoder(self._response.headers.get_list("content-encoding"))
         stream = _raw_stream(self._response)
-        with translate_errors():
+        try:
             async with aclosing(stream):  # leaving early closes httpx2's generator now
                 async for chunk in stream:
                     if decoder is None:
@@ -224,11 +229,29 @@ class Httpx2Response:
             if decoder is not None:
                 for piece in decoder.finish():
                     yield piece
+        except ENGINE_ERRORS as exc:
+            raise translated(exc) from exc
+
+    async def aread_plain(self) -> bytes | None:
+        """
+        The whole body in one read when it has no content coding; ``None`` when it has one.
+
+        A coded body must go through ``aiter_bytes``, which decodes it in bounded pieces.
+        """
+        for value in self._response.headers.get_list("content-encoding"):
+            if is_coded(value):
+                return None
+        try:
+            return await self._response.aread()
+        except ENGINE_ERRORS as exc:
+            raise translated(exc) from exc
 
     async def aclose(self) -> None:
         """Close the body (an unread connection is dropped by the pool, not reused)."""
-        with translate_errors():
+        try:
             await self._response.aclose()
+        except ENGINE_ERRORS as exc:
+            raise translated(exc) from exc
 
 
 def _raw_stream(response: httpx2.Response) -> AsyncGenerator[bytes]:
@@ -275,7 +298,7 @@ class Httpx2Transport:
     ``max_redirects`` applies per request.
     """
 
-    __slots__ = ("_client", "_transport")
+    __slots__ = ("_client", "_targets", "_transport")
 
     def __init__(
         self,
@@ -299,6 +322,8 @@ class Httpx2Transport:
                 trust_env=False,
             )
         self._transport: httpx2.AsyncBaseTransport = transport
+        #: URL text -> its parsed target: a client asks for the same few URLs again and again.
+        self._targets: dict[str, TargetURL] = {}
         self._client = httpx2.AsyncClient(
             transport=transport,
             timeout=httpx2.Timeout(None),
@@ -316,6 +341,25 @@ class Httpx2Transport:
         self, url: str, params: Any, serializer: Callable[[Any], str] | None
     ) -> TargetURL:
         """Return ``url`` with ``params`` merged into its query string."""
+        if params is None:
+            target = self._targets.get(url)
+            if target is None:
+                target = self._parse(url)
+                if len(self._targets) >= _MAX_CACHED_TARGETS:
+                    self._targets.clear()
+                self._targets[url] = target
+            return target
+        parsed = self._parse(url).engine
+        assert isinstance(parsed, httpx2.URL)  # noqa: S101 - _parse makes engine URLs
+        query = serializer(params) if serializer is not None else _encode_params(params)
+        if query:
+            joined = parsed.query + (b"&" if parsed.query else b"") + query.encode("ascii")
+            parsed = parsed.copy_with(query=joined)
+        return TargetURL(str(parsed), parsed)
+
+    @staticmethod
+    def _parse(url: str) -> TargetURL:
+        """Parse an absolute http(s) URL, or raise ``ERR_INVALID_URL`` saying what is wrong."""
         try:
             parsed = httpx2.URL(url)
         except (httpx2.InvalidURL, TypeError, ValueError) as exc:
@@ -331,12 +375,6 @@ class Httpx2Transport:
         if not parsed.host:
             msg = "the URL has no host; write it as http(s)://host/path"
             raise AxiosError(msg, ERR_INVALID_URL)
-        if params is None:
-            return TargetURL(str(parsed), parsed)
-        query = serializer(params) if serializer is not None else _encode_params(params)
-        if query:
-            joined = parsed.query + (b"&" if parsed.query else b"") + query.encode("ascii")
-            parsed = parsed.copy_with(query=joined)
         return TargetURL(str(parsed), parsed)
 
     async def send(self, request: PreparedRequest) -> Httpx2Response:
@@ -349,8 +387,9 @@ class Httpx2Transport:
         policy = request.policy or SendPolicy()
         token = _OUR_REQUEST.set(True)
         try:
-            with translate_errors():
-                return await self._send_handling_redirects(request, policy)
+            return await self._send_handling_redirects(request, policy)
+        except ENGINE_ERRORS as exc:
+            raise translated(exc) from exc
         finally:
             _OUR_REQUEST.reset(token)
 
