@@ -125,3 +125,22 @@ def test_merge_options_rejects_what_from_mapping_rejects(defaults, options):
     fast = _error_of(lambda: merge_options(defaults, options, extra))
     slow = _error_of(lambda: merge_request(defaults, RequestConfig.from_mapping(options, extra)))
     assert fast == slow
+
+
+def test_defaults_changed_after_requests_reach_the_next_request():
+    """The per-request snapshot of the defaults never serves a stale value."""
+    defaults = Defaults(timeout=1, params={"a": "1"})
+    assert merge_options(defaults, {"url": "/x"}).timeout == 1
+    defaults.timeout = 5
+    assert merge_options(defaults, {"url": "/x"}).timeout == 5
+    del defaults.timeout
+    assert merge_options(defaults, {"url": "/x"}).timeout is None
+    defaults.params["b"] = "2"
+    merged = merge_options(defaults, {"url": "/x"})
+    assert merged.params == {"a": "1", "b": "2"}
+    merged.params["c"] = "3"  # a request's params are its own copy
+    assert defaults.params == {"a": "1", "b": "2"}
+    defaults.headers = {"X-A": "1"}
+    defaults.base_url = "http://a.test"
+    merged = merge_options(defaults, {"url": "/x"})
+    assert (merged.base_url, merged.headers["x-a"]) == ("http://a.test", "1")

@@ -380,9 +380,13 @@ class Client:
                 "client.get(...) as response:` and read it inside the block"
             )
             raise AxiosError(msg, ERR_BAD_OPTION_VALUE, config)
-        await trio.lowlevel.checkpoint()  # every call checkpoints, even one that fails at once
-        with RequestScope(config) as scope:
-            response: Response = await self._send(config, scope, stream=False)
+        await trio.lowlevel.checkpoint_if_cancelled()
+        scope = RequestScope(config, timeout_may_change=bool(self.interceptors.request))
+        try:
+            with scope:
+                response: Response = await self._send(config, scope, stream=False)
+        finally:
+            await _finish_checkpoint(scope)
         return response
 
     async def _send(
@@ -418,6 +422,7 @@ class Client:
 
         async def terminal(ctx: Context) -> None:
             await send_request(ctx, transport, stream=stream)
+            scope.yielded = scope.yielded or transport.always_yields
 
         try:
             await run_onion(self._onion, ctx, terminal)
@@ -426,6 +431,18 @@ class Client:
             if ctx.res is not None:
                 await ctx.res.aclose()
             raise
+
+
+async def _finish_checkpoint(scope: RequestScope) -> None:
+    """
+    Make the call a full checkpoint: Trio's rule for every async call, whatever happened.
+
+    The call began with ``checkpoint_if_cancelled()`` (the cancellation half); the schedule
+    half is free when the request went over the network (socket I/O yields), so only a call
+    that never did (a short-circuit, a mock transport, an early error) pays for it here.
+    """
+    if not scope.yielded:
+        await trio.lowlevel.cancel_shielded_checkpoint()
 
 
 def _response_of(ctx: Context) -> Response:
@@ -469,9 +486,14 @@ class PendingRequest:
     async def __aenter__(self) -> Response:
         """Send and return the ``Response`` (body unread), or what the interceptors made of it."""
         self._claim()
-        await trio.lowlevel.checkpoint()  # every call checkpoints, even one that fails at once
-        scope = RequestScope(self.config)
-        scope.__enter__()
+        await trio.lowlevel.checkpoint_if_cancelled()
+        client = self._client
+        scope = RequestScope(self.config, timeout_may_change=bool(client.interceptors.request))
+        try:
+            scope.__enter__()
+        except BaseException:
+            await _finish_checkpoint(scope)
+            raise
         sent: list[Response] = []
         try:
             result: Response = await self._client._send(self.config, scope, stream=True, sent=sent)  # noqa: SLF001 - the client's own helper
@@ -480,9 +502,13 @@ class PendingRequest:
                 for response in sent:  # a response interceptor failed after dispatch
                     await response.aclose()
             finally:
-                scope.__exit__(type(exc), exc, exc.__traceback__)
+                try:
+                    scope.__exit__(type(exc), exc, exc.__traceback__)
+                finally:
+                    await _finish_checkpoint(scope)
             raise
         self._scope, self._response = scope, (sent[0] if sent else None)
+        await _finish_checkpoint(scope)
         return result
 
     async def __aexit__(

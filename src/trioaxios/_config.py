@@ -434,8 +434,6 @@ class RequestConfig:
       ``0`` returns the 3xx.
     """
 
-    __slots__ = ("_call_auth", "_call_headers", "_explicit", "extras", *_KEYS)
-
     url: str | None
     method: str
     base_url: str | None
@@ -568,8 +566,6 @@ class Defaults(RequestConfig):
     ``defaults.headers.common[...]``; ``defaults.headers.post[...]`` (POST only).
     """
 
-    __slots__ = ()
-
     headers: DefaultHeaders
 
     def __init__(self, **config: Any) -> None:
@@ -579,6 +575,7 @@ class Defaults(RequestConfig):
             setattr(self, key, value)
 
     def _set(self, key: object, value: Any, extra_keys: Iterable[str] = ()) -> None:
+        self.__dict__.pop("_inheritable", None)
         if key == "headers":
             headers = DefaultHeaders()
             if value is not None:
@@ -589,6 +586,24 @@ class Defaults(RequestConfig):
             self._explicit.add("headers")
             return
         super()._set(key, value, extra_keys)
+
+    def __delattr__(self, key: str) -> None:
+        """Reset a key to the library default."""
+        self.__dict__.pop("_inheritable", None)
+        super().__delattr__(key)
+
+    def inheritable(self) -> dict[str, Any]:
+        """
+        What a request inherits: every key's value, request-only keys at library defaults.
+
+        Cached until a key is set or deleted; ``headers`` and ``params`` are in it by
+        reference (the merge flattens and copies them per request).
+        """
+        cached: dict[str, Any] | None = self.__dict__.get("_inheritable")
+        if cached is None:
+            cached = _inheritable(self)
+            self.__dict__["_inheritable"] = cached
+        return cached
 
     def copy(self) -> Defaults:
         """Return an independent copy, header sections included."""
@@ -672,30 +687,35 @@ def _merged(
 ) -> RequestConfig:
     """The merge of ``merge_request``: ``given`` holds the request's explicit, valid values."""
     merged = RequestConfig.__new__(RequestConfig)
-    for key, (default, _) in _KEYS.items():
-        if key in given:
-            value = given[key]
-            if key in UNION_KEYS:
-                value = _union(getattr(defaults, key), value)
-        elif key in REQUEST_ONLY_KEYS:
-            value = default
-        else:
-            value = getattr(defaults, key)
-            if key == "params":
-                value = _copy_params(value)
-        object.__setattr__(merged, key, value)
-    headers = flatten_headers(defaults.headers, merged.method)
+    values = merged.__dict__
+    values.update(
+        defaults.inheritable() if isinstance(defaults, Defaults) else _inheritable(defaults)
+    )
+    if values["params"] is not None:
+        values["params"] = _copy_params(values["params"])
+    for key, value in given.items():
+        values[key] = _union(values[key], value) if key in UNION_KEYS else value
+    headers = flatten_headers(defaults.headers, values["method"])
     own_headers: Headers | None = given.get("headers")
     if own_headers is not None:
         headers.update_from(own_headers)
-    object.__setattr__(merged, "headers", headers)
-    object.__setattr__(merged, "extras", {**defaults.extras, **extras})
+    values["headers"] = headers
+    values["extras"] = {**defaults.extras, **extras}
     inherited = defaults._explicit - REQUEST_ONLY_KEYS  # noqa: SLF001 - same module
-    object.__setattr__(merged, "_explicit", inherited | given.keys())
-    own = frozenset(name.lower() for name in own_headers) if own_headers is not None else ()
-    object.__setattr__(merged, "_call_headers", frozenset(own))
-    object.__setattr__(merged, "_call_auth", "auth" in given)
+    values["_explicit"] = inherited | given.keys()
+    values["_call_headers"] = (
+        frozenset(name.lower() for name in own_headers) if own_headers is not None else frozenset()
+    )
+    values["_call_auth"] = "auth" in given
     return merged
+
+
+def _inheritable(config: RequestConfig) -> dict[str, Any]:
+    """Every key's value in ``config``, request-only keys (``url``, ``data``) at defaults."""
+    return {
+        key: default if key in REQUEST_ONLY_KEYS else getattr(config, key)
+        for key, (default, _) in _KEYS.items()
+    }
 
 
 def call_credentials(config: RequestConfig) -> tuple[frozenset[str], bool]:

@@ -86,13 +86,13 @@ class Response:
         "_iterators",
         "_raw",
         "_started",
+        "_url",
         "config",
         "data",
         "headers",
         "request",
         "status",
         "status_text",
-        "url",
     )
 
     def __init__(
@@ -105,7 +105,7 @@ class Response:
         self.status: int = raw.status
         self.status_text: str = raw.reason_phrase
         self.headers = Headers.from_wire(raw.headers)
-        self.url: str = raw.url
+        self._url: str | None = None
         self.config = config
         self.request = request
         self.data: Any = None
@@ -114,6 +114,13 @@ class Response:
         self._started = False
         self._exhausted = False
         self._iterators: list[AsyncGenerator[Any]] = []
+
+    @property
+    def url(self) -> str:
+        """The final URL, after any redirects."""
+        if self._url is None:
+            self._url = self._raw.url
+        return self._url
 
     @property
     def is_closed(self) -> bool:

@@ -328,13 +328,12 @@ class SendPolicy:
 
 def send_policy(config: RequestConfig, request: Request, destination: Destination) -> SendPolicy:
     """Return the wire policy of ``config``, whose ``before_redirect`` sees our ``Response``."""
-    # L1/L2 helpers, imported here so this module stays at L0 with the types it serves.
-    from ._interceptors import call_maybe_async  # noqa: PLC0415 - L2, lazily
-    from ._models import Response  # noqa: PLC0415 - L1, lazily
-
     hook = config.before_redirect
     before_redirect: RedirectHook | None = None
     if hook is not None:
+        # L1/L2 helpers, imported here so this module stays at L0 with the types it serves.
+        from ._interceptors import call_maybe_async  # noqa: PLC0415 - L2, lazily
+        from ._models import Response  # noqa: PLC0415 - L1, lazily
 
         async def before_redirect(raw: TransportResponse) -> bool:
             response = Response(raw, config, request)

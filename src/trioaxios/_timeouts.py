@@ -49,15 +49,42 @@ class RequestScope:
     ``AxiosError``. It must be entered and exited in the same task (it is a cancel scope).
     """
 
-    __slots__ = ("_config", "_first", "_scope", "_signal", "_timeout_at", "_token")
+    __slots__ = (
+        "_config",
+        "_entered",
+        "_first",
+        "_needed",
+        "_scope",
+        "_signal",
+        "_timeout_at",
+        "_token",
+        "yielded",
+    )
 
-    def __init__(self, config: RequestConfig) -> None:
+    def __init__(self, config: RequestConfig, *, timeout_may_change: bool = True) -> None:
+        """
+        Prepare the scope of a request with ``config``.
+
+        ``timeout_may_change=False`` promises that ``arm_timeout`` will get
+        ``config.timeout`` (no request interceptor can change it): a request with no token,
+        no signal and no timeout then opens no ``trio.CancelScope`` at all, as nothing
+        could cancel it.
+        """
         self._config = config
         self._token: CancelToken | None = config.cancel_token
         self._signal: AbortSignal | None = config.signal
         self._scope = trio.CancelScope()
         self._timeout_at = math.inf
         self._first: CanceledError | None = None
+        self._needed = (
+            timeout_may_change
+            or bool(config.timeout)
+            or self._token is not None
+            or self._signal is not None
+        )
+        self._entered = False
+        #: Set once the request reached a schedule point for sure (network I/O).
+        self.yielded = False
 
     @property
     def cancel_scope(self) -> trio.CancelScope:
@@ -76,7 +103,10 @@ class RequestScope:
         error = self.cancellation()
         if error is not None:
             raise error
+        if not self._needed:
+            return self
         self._scope.__enter__()
+        self._entered = True
         if self._signal is not None:
             self._scope.deadline = self._signal.deadline
             self._signal.subscribe(self._cancel)
@@ -87,6 +117,9 @@ class RequestScope:
     def arm_timeout(self, timeout: float | None) -> None:
         """Start the request's timeout now (``None`` or ``0``: no timeout)."""
         if timeout:
+            if not self._entered:
+                msg = "RequestScope: a timeout was armed on a scope opened without one"
+                raise RuntimeError(msg)
             self._timeout_at = trio.current_time() + timeout
             self._scope.deadline = min(self._scope.deadline, self._timeout_at)
 
@@ -125,6 +158,9 @@ class RequestScope:
         tb: TracebackType | None,
     ) -> None:
         """Close the scope; translate a cancellation it caught into our error."""
+        if not self._entered:
+            return
+        self._entered = False
         if self._token is not None:
             self._token.unsubscribe(self._cancel)
         if self._signal is not None:

@@ -140,18 +140,19 @@ def decode_body(response: Response, body: bytes) -> Any:
         return body
     if kind == "text":
         return body.decode(response.encoding, errors="replace")
-    if not body.strip():
+    if not body or body.isspace():  # isspace stops at the first other byte: no copy
         return None if kind == "json" else ""
+    encoding = response.encoding
     declared = _is_json_type(response.headers.get("content-type", ""))
     if not declared and not config.transitional.forced_json_parsing:
-        return body.decode(response.encoding, errors="replace")
+        return body.decode(encoding, errors="replace")
     try:
-        return json.loads(body.decode(response.encoding))
+        return json.loads(body.decode(encoding))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         if declared or not config.transitional.silent_json_parsing:
             msg = f"response body (status {response.status}) is not valid JSON: {_excerpt(body)!r}"
             raise AxiosError(msg, ERR_BAD_RESPONSE, config, response.request, response) from exc
-        return body.decode(response.encoding, errors="replace")
+        return body.decode(encoding, errors="replace")
 
 
 async def transform_response_data(response: Response, body: bytes) -> Any:

@@ -84,6 +84,10 @@ class TransportResponse(Protocol):
 class Transport(Protocol):
     """Sends prepared requests; owns the connection pool."""
 
+    #: Whether every ``send`` reaches a Trio schedule point (it does socket I/O); when it
+    #: does, a request that was sent needs no checkpoint of its own.
+    always_yields: bool
+
     def build_url(
         self, url: str, params: Any, serializer: Callable[[Any], str] | None
     ) -> TargetURL:

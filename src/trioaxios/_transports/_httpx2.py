@@ -298,7 +298,7 @@ class Httpx2Transport:
     ``max_redirects`` applies per request.
     """
 
-    __slots__ = ("_client", "_targets", "_transport")
+    __slots__ = ("_client", "_targets", "_transport", "always_yields")
 
     def __init__(
         self,
@@ -313,6 +313,9 @@ class Httpx2Transport:
                 f"httpx2.MockTransport(handler), got {type(transport).__name__}"
             )
             raise AxiosError(msg, ERR_BAD_OPTION_VALUE)
+        #: A request sent through our own network pool always reaches a schedule point
+        #: (socket I/O); a user's transport (MockTransport, ASGI) may never yield.
+        self.always_yields = transport is None
         if transport is None:
             transport = httpx2.AsyncHTTPTransport(
                 limits=httpx2.Limits(
