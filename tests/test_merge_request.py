@@ -7,8 +7,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trioaxios import Defaults, RequestConfig, merge_config
-from trioaxios import AxiosError
+from trioaxios import AxiosError, Defaults, RequestConfig, merge_config
 from trioaxios._config import CONFIG_KEYS, merge_options, merge_request
 from trioaxios._headers import flatten_headers
 

@@ -422,7 +422,7 @@ class Client:
 
         async def terminal(ctx: Context) -> None:
             await send_request(ctx, transport, stream=stream)
-            scope.yielded = scope.yielded or transport.always_yields
+            scope.yielded = scope.yielded or transport.is_network_pool
 
         try:
             await run_onion(self._onion, ctx, terminal)

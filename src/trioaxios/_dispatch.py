@@ -17,7 +17,7 @@ from ._transforms import encode_request_body, limit_request_body, transform_resp
 from ._types import Content, PreparedRequest
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterable, AsyncIterator
+    from collections.abc import AsyncIterable, AsyncIterator, Callable
 
     from ._config import RequestConfig
     from ._headers import Headers
@@ -63,7 +63,11 @@ async def _chunks(body: bytes, size: int = 64 * 1024) -> AsyncIterator[bytes]:
         yield body[start : start + size]
 
 
-async def prepare(config: RequestConfig, transport: Transport) -> tuple[PreparedRequest, Request]:
+async def prepare(
+    config: RequestConfig,
+    transport: Transport,
+    on_wire: Callable[[], object] | None = None,
+) -> tuple[PreparedRequest, Request]:
     """
     Build the wire request for ``config`` (URL with params, headers, encoded body).
 
@@ -86,7 +90,7 @@ async def prepare(config: RequestConfig, transport: Transport) -> tuple[Prepared
     request = Request(method, target.text, headers)
     policy = send_policy(config, request, destination)
     prepared = PreparedRequest(
-        method, target, headers.raw_items(), content, config.max_redirects, policy
+        method, target, headers.raw_items(), content, config.max_redirects, policy, on_wire
     )
     return prepared, request
 
@@ -95,7 +99,7 @@ async def send_request(ctx: Context, transport: Transport, *, stream: bool) -> N
     """The onion's terminal: send ``ctx.req``; set ``ctx.res`` (body read unless ``stream``)."""
     config = ctx.req
     try:
-        prepared, request = await prepare(config, transport)
+        prepared, request = await prepare(config, transport, ctx.on_wire)
     except AxiosError as exc:
         exc.config = exc.config or config
         raise

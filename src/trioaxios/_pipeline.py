@@ -118,6 +118,9 @@ class Context:
         res: The ``Response``, once ``next()`` returned (or a short-circuit set it).
         client: The ``Client`` sending the request.
         attempts: How many times the transport was called for this request.
+        on_wire: ``None``, or a function called with no arguments when the next attempt's
+            first bytes are about to be written to a connection (only when
+            ``reports_wire``). Until then, cancelling the attempt sends nothing.
 
     Set any other attribute to carry per-request data between middleware.
     """
@@ -126,13 +129,20 @@ class Context:
     res: Response | None
     client: Any
     attempts: int
+    on_wire: Callable[[], object] | None
 
     def __init__(self, req: RequestConfig, client: Any, transport: Transport | None = None) -> None:
         self.req = req
         self.res = None
         self.client = client
         self.attempts = 0
+        self.on_wire = None
         self._transport = transport
+
+    @property
+    def reports_wire(self) -> bool:
+        """Whether ``on_wire`` is called for this request (it goes through a network pool)."""
+        return bool(getattr(self._transport, "is_network_pool", False))
 
     async def respond(
         self,

@@ -46,6 +46,9 @@ class PreparedRequest:
     content: Content
     max_redirects: int
     policy: SendPolicy | None = None
+    #: Called once, just before the request's first bytes are written to a connection
+    #: (network pool only): until then, cancelling the request sends nothing at all.
+    on_wire: Callable[[], object] | None = None
 
 
 class TransportResponse(Protocol):
@@ -84,9 +87,10 @@ class TransportResponse(Protocol):
 class Transport(Protocol):
     """Sends prepared requests; owns the connection pool."""
 
-    #: Whether every ``send`` reaches a Trio schedule point (it does socket I/O); when it
-    #: does, a request that was sent needs no checkpoint of its own.
-    always_yields: bool
+    #: Whether requests go over sockets through the transport's own pool. Then every
+    #: ``send`` reaches a Trio schedule point (a request that was sent needs no checkpoint
+    #: of its own), and ``PreparedRequest.on_wire`` is called.
+    is_network_pool: bool
 
     def build_url(
         self, url: str, params: Any, serializer: Callable[[Any], str] | None

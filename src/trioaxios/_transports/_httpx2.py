@@ -41,7 +41,7 @@ from .._types import TargetURL
 from ._decoders import ACCEPT_ENCODING, body_decoder
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, AsyncIterator, Callable
+    from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 
     from .._types import PreparedRequest
 
@@ -298,7 +298,7 @@ class Httpx2Transport:
     ``max_redirects`` applies per request.
     """
 
-    __slots__ = ("_client", "_targets", "_transport", "always_yields")
+    __slots__ = ("_client", "_targets", "_transport", "is_network_pool")
 
     def __init__(
         self,
@@ -315,7 +315,7 @@ class Httpx2Transport:
             raise AxiosError(msg, ERR_BAD_OPTION_VALUE)
         #: A request sent through our own network pool always reaches a schedule point
         #: (socket I/O); a user's transport (MockTransport, ASGI) may never yield.
-        self.always_yields = transport is None
+        self.is_network_pool = transport is None
         if transport is None:
             transport = httpx2.AsyncHTTPTransport(
                 limits=httpx2.Limits(
@@ -396,15 +396,18 @@ class Httpx2Transport:
         finally:
             _OUR_REQUEST.reset(token)
 
-    async def _send_handling_redirects(
+    def _first_hop(
         self, request: PreparedRequest, policy: SendPolicy
-    ) -> Httpx2Response:
+    ) -> tuple[httpx2.Request, Origin]:
+        """The engine request for the first hop, with the jar's cookies and xsrf per policy."""
         outgoing = self._client.build_request(
             request.method,
             _engine_url(request.url),
             headers=request.headers,
             content=request.content,
         )
+        if request.on_wire is not None:
+            outgoing.extensions["trace"] = _wire_tracer(request.on_wire)
         origin = _origin(outgoing.url)
         own_cookie = any(name.lower() == "cookie" for name, _ in request.headers)
         if not own_cookie and not policy.jar_cookies_allowed(origin):
@@ -414,6 +417,12 @@ class Httpx2Transport:
             value = self._jar_cookie(outgoing.url, cookie_name)
             if value is not None:
                 outgoing.headers[header_name] = value
+        return outgoing, origin
+
+    async def _send_handling_redirects(
+        self, request: PreparedRequest, policy: SendPolicy
+    ) -> Httpx2Response:
+        outgoing, origin = self._first_hop(request, policy)
         with_body = request.content is not None and request.content != b""
         hops = 0
         while True:
@@ -491,6 +500,16 @@ async def _may_follow(
         msg = f"Maximum number of redirects exceeded ({max_redirects})"
         raise AxiosError(msg, ERR_FR_TOO_MANY_REDIRECTS)
     return policy.before_redirect is None or await policy.before_redirect(Httpx2Response(response))
+
+
+def _wire_tracer(on_wire: Callable[[], object]) -> Callable[[str, Any], Awaitable[None]]:
+    """An httpcore2 ``trace`` extension that calls ``on_wire`` as the headers go out."""
+
+    async def trace(event: str, _info: Any) -> None:
+        if event.endswith(".send_request_headers.started"):
+            on_wire()
+
+    return trace
 
 
 def _refuse_scheme(scheme: str) -> NoReturn:

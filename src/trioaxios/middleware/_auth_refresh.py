@@ -7,7 +7,9 @@ One request through it::
     a refresh in flight, no token yet, or within `leeway` of expiry -> wait for that refresh
         (starting it if none runs), then go on
     apply the current token; remember its generation and how many refreshes had finished
-    send; while should_refresh(response) and retries are left:
+    send; if a refresh started before the request reached the wire, it was held back
+        (nothing was sent): wait for that refresh, apply the new token, send (no retry spent)
+    while should_refresh(response) and retries are left:
         the token was replaced since this request was sent -> retry at once with the new one
         a refresh is in flight                              -> wait for it, then retry
         a refresh of this very token failed since it was sent -> raise that failure
@@ -19,6 +21,16 @@ waiter waits on the flight's ``trio.Event`` inside its own request scope: its ca
 signal and timeout apply while it waits. Reading the state and starting a flight happen with
 no checkpoint in between, so two requests can never both start one: that is the whole lock.
 Requests the refresh makes carry a context variable and pass through untouched.
+
+Holding back: in a storm, most requests are still queued for a pooled connection, with the
+stale token on them, when the first 401 comes back. Sending each only to collect its own 401
+would double the work and queue the refresh behind them all. So, on a network pool (which
+reports when a request's first bytes are about to be written, ``Context.on_wire``), every
+request waits in a cancel scope of its own until it reaches the wire; starting a reactive
+refresh cancels the scopes of those that have not. Nothing of theirs reached the server:
+Trio's socket writes check for cancellation before they write, so a request whose
+``on_wire`` did not run has sent no byte. They wait for the refresh like any other waiter and
+go out once, with the new token.
 """
 
 from __future__ import annotations
@@ -109,6 +121,8 @@ class AuthRefreshStatistics:
         refreshes_failed: Refreshes that raised or timed out.
         waiters: Requests blocked on the refresh in flight right now.
         refreshing: Whether a refresh is in flight.
+        held_back: Requests pulled back before reaching the wire because a refresh started
+            (each was then sent once, with the new token).
     """
 
     generation: int
@@ -116,6 +130,7 @@ class AuthRefreshStatistics:
     refreshes_failed: int
     waiters: int
     refreshing: bool
+    held_back: int = 0
 
 
 @final
@@ -229,6 +244,7 @@ class AuthRefresh:
         "_flight",
         "_generation",
         "_header",
+        "_held_back",
         "_last_failure",
         "_leeway",
         "_max_retries",
@@ -242,6 +258,7 @@ class AuthRefresh:
         "_scheme",
         "_should_refresh",
         "_token",
+        "_unsent",
     )
 
     def __init__(
@@ -289,6 +306,9 @@ class AuthRefresh:
         self._flight: _Flight | None = None
         self._refreshes_done = 0
         self._refreshes_failed = 0
+        #: One cancel scope per request attempt not yet on the wire (see the module doc).
+        self._unsent: set[trio.CancelScope] = set()
+        self._held_back = 0
         if token is not None:
             self.set_token(token)
 
@@ -346,6 +366,7 @@ class AuthRefresh:
             refreshes_failed=self._refreshes_failed,
             waiters=0 if flight is None else flight.waiters,
             refreshing=flight is not None,
+            held_back=self._held_back,
         )
 
     def __repr__(self) -> str:
@@ -370,7 +391,14 @@ class AuthRefresh:
             return
         await self._before_send(ctx)
         sent = self._apply_token(ctx)
-        await call_next()
+        retry = False
+        while not await self._send_unless_held_back(ctx, call_next, retry=retry):
+            self._held_back += 1
+            retry = True
+            flight = self._flight
+            if flight is not None:
+                await self._wait(flight, ctx)
+            sent = self._apply_token(ctx)
         retries = 0
         while (
             ctx.res is not None
@@ -394,6 +422,34 @@ class AuthRefresh:
             flight = self._start(ctx.client)
         if flight is not None:
             await self._wait(flight, ctx)
+
+    async def _send_unless_held_back(self, ctx: Context, call_next: Next, *, retry: bool) -> bool:
+        """
+        Send once; return ``False`` if a refresh pulled the request back before the wire.
+
+        Only on a transport that reports the wire (``ctx.reports_wire``); elsewhere a request
+        in flight is never pulled back.
+        """
+        if not ctx.reports_wire:
+            await call_next(retry=retry)
+            return True
+        hold = trio.CancelScope()
+        unsent = self._unsent
+        unsent.add(hold)
+        ctx.on_wire = lambda: unsent.discard(hold)
+        try:
+            with hold:
+                await call_next(retry=retry)
+        finally:
+            unsent.discard(hold)
+            ctx.on_wire = None
+        return not hold.cancelled_caught
+
+    def _hold_back_unsent(self) -> None:
+        """Cancel every attempt not yet on the wire: its stale token would only earn a 401."""
+        for hold in self._unsent:
+            hold.cancel(reason="trioaxios: a token refresh started; sent after it, once")
+        self._unsent.clear()
 
     def _apply_token(self, ctx: Context) -> _Sent:
         """Put the current token on the request; return what it is being sent with."""
@@ -423,7 +479,9 @@ class AuthRefresh:
             cause = self._last_failure
             assert cause is not None  # noqa: S101 - the epoch moved, the generation did not
             raise _refresh_failed_error(cause, ctx) from cause
-        return self._start(ctx.client)
+        flight = self._start(ctx.client)
+        self._hold_back_unsent()
+        return flight
 
     def _start(self, client: Any) -> _Flight:
         flight = _Flight()
