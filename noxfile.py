@@ -50,7 +50,7 @@ def demo(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Run the benchmarks (``nox -s bench -- --quick`` for a short run)."""
-    session.install(".[demo]")
+    session.install(".[demo]", *_group("bench"))
     session.run("python", "benchmarks/run.py", *session.posargs)
 
 

@@ -25,6 +25,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from _servers import server_software
+
 if TYPE_CHECKING:
     from types import ModuleType
 
@@ -55,9 +57,9 @@ def header(*, quick: bool) -> str:
     """The top of RESULTS.md: when, with what, on what."""
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     python = f"{platform.python_implementation()} {platform.python_version()}"
-    versions = ", ".join(
-        f"{package} {_version(package)}" for package in ("trioaxios", "trio", "httpx2")
-    )
+    packages = ("trioaxios", "trio", "httpx2", "httpcore2", "httpx", "httpcore", "aiohttp")
+    versions = ", ".join(f"{package} {_version(package)}" for package in packages)
+    versions += f"; server {server_software()}; matplotlib {_version('matplotlib')}"
     command = "python benchmarks/run.py" + (" --quick" if quick else "")
     return "\n".join(
         [
