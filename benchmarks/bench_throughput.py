@@ -252,7 +252,9 @@ def _chart(results: dict[Scenario, dict[str, list[Sample]]], server: str) -> str
         save_chart(CHART, series, f"Small JSON GET against {server} (loopback)")
     except ModuleNotFoundError as exc:
         return f"No chart: {exc.name} is not installed (it is in the `bench` dependency group)."
-    return f"![req/s vs concurrency]({CHART.name})"
+    # Raw HTML: the docs include RESULTS.md from another folder, where a markdown image
+    # would be a broken link to mkdocs --strict; the chart is beside RESULTS.md.
+    return f'<img src="{CHART.name}" alt="req/s vs concurrency, per client" width="640">'
 
 
 def _intro(server: Server, repeats: int) -> list[str]:

@@ -382,9 +382,13 @@ class Client:
             raise AxiosError(msg, ERR_BAD_OPTION_VALUE, config)
         await trio.lowlevel.checkpoint_if_cancelled()
         scope = RequestScope(config, timeout_may_change=bool(self.interceptors.request))
+        interceptors = self.interceptors
         try:
             with scope:
-                response: Response = await self._send(config, scope, stream=False)
+                if interceptors.request or interceptors.response:
+                    response: Response = await self._send(config, scope, stream=False)
+                else:  # the common case, one frame less while the request is in flight
+                    response = await self._dispatch(config, scope, stream=False)
         finally:
             await _finish_checkpoint(scope)
         return response
@@ -421,11 +425,16 @@ class Client:
         ctx = Context(config, self, transport)
 
         async def terminal(ctx: Context) -> None:
-            await send_request(ctx, transport, stream=stream)
-            scope.yielded = scope.yielded or transport.is_network_pool
+            if await send_request(ctx, transport, stream=stream):
+                scope.yielded = True
 
         try:
-            await run_onion(self._onion, ctx, terminal)
+            if self._onion:
+                await run_onion(self._onion, ctx, terminal)
+            else:  # no middleware: the terminal inline, two frames less in flight
+                ctx.attempts += 1
+                if await send_request(ctx, transport, stream=stream):
+                    scope.yielded = True
             return settle(_response_of(ctx))
         except BaseException:
             if ctx.res is not None:

@@ -95,8 +95,13 @@ async def prepare(
     return prepared, request
 
 
-async def send_request(ctx: Context, transport: Transport, *, stream: bool) -> None:
-    """The onion's terminal: send ``ctx.req``; set ``ctx.res`` (body read unless ``stream``)."""
+async def send_request(ctx: Context, transport: Transport, *, stream: bool) -> bool:
+    """
+    The onion's terminal: send ``ctx.req``; set ``ctx.res`` (body read unless ``stream``).
+
+    Returns whether the request went over a network pool (so the call reached a Trio
+    schedule point: socket I/O).
+    """
     config = ctx.req
     try:
         prepared, request = await prepare(config, transport, ctx.on_wire)
@@ -111,7 +116,7 @@ async def send_request(ctx: Context, transport: Transport, *, stream: bool) -> N
     response = Response(raw, config, request)
     if stream:
         ctx.res = response
-        return
+        return transport.is_network_pool
     try:
         body = await response.aread()
     except AxiosError as exc:
@@ -121,6 +126,7 @@ async def send_request(ctx: Context, transport: Transport, *, stream: bool) -> N
         await response.aclose()
     response.data = await transform_response_data(response, body)
     ctx.res = response
+    return transport.is_network_pool
 
 
 def settle(response: Response) -> Response:

@@ -59,6 +59,11 @@ def _checked_pairs(pairs: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
         yield pair[0], pair[1]
 
 
+#: The suppressions of a ``Headers`` that has none (shared; suppressions are replaced, never
+#: mutated in place).
+_NONE_SUPPRESSED: Final[frozenset[str]] = frozenset()
+
+
 class Headers(MutableMapping[str, str]):
     """
     A mutable, case-insensitive mapping of header names to values.
@@ -78,7 +83,8 @@ class Headers(MutableMapping[str, str]):
 
     def __init__(self, headers: HeadersInput | None = None) -> None:
         self._items: dict[str, tuple[str, str]] = {}
-        self._suppressed: set[str] = set()
+        # Most headers never suppress anything: share one empty set until one does.
+        self._suppressed: set[str] | frozenset[str] = _NONE_SUPPRESSED
         if headers is not None:
             self.update_from(headers)
 
@@ -97,12 +103,14 @@ class Headers(MutableMapping[str, str]):
         """Set every header of ``headers`` (a mapping or pairs), ``None`` values suppressing."""
         if isinstance(headers, Headers):
             suppressed, items = headers._suppressed, headers._items  # noqa: SLF001 - same class
-            for key in suppressed:
-                self._items.pop(key, None)
-            self._suppressed |= suppressed
+            if suppressed:
+                for key in suppressed:
+                    self._items.pop(key, None)
+                self._suppressed = self._suppressed | suppressed
             for lower, pair in items.items():
                 self._items[lower] = pair
-                self._suppressed.discard(lower)
+                if lower in self._suppressed:
+                    self._suppressed = self._suppressed - {lower}
             return
         pairs = headers.items() if isinstance(headers, Mapping) else headers
         for name, value in _checked_pairs(pairs):
@@ -117,10 +125,11 @@ class Headers(MutableMapping[str, str]):
         lower = _check_name(name).lower()
         if value is None:
             self._items.pop(lower, None)
-            self._suppressed.add(lower)
+            self._suppressed = self._suppressed | {lower}
             return
         self._items[lower] = (name, _check_value(name, value))
-        self._suppressed.discard(lower)
+        if lower in self._suppressed:
+            self._suppressed = self._suppressed - {lower}
 
     def __delitem__(self, name: str) -> None:
         """Remove ``name`` (a default may still apply; set ``None`` to suppress it)."""
@@ -146,7 +155,7 @@ class Headers(MutableMapping[str, str]):
         """Return an independent copy, suppressions included."""
         new = Headers()
         new._items = dict(self._items)
-        new._suppressed = set(self._suppressed)
+        new._suppressed = self._suppressed  # never mutated in place: shared until changed
         return new
 
     def raw_items(self) -> list[tuple[str, str]]:

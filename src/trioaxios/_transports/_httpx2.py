@@ -390,7 +390,12 @@ class Httpx2Transport:
         policy = request.policy or SendPolicy()
         token = _OUR_REQUEST.set(True)
         try:
-            return await self._send_handling_redirects(request, policy)
+            # The first hop inline: most requests are not redirected (one frame less each).
+            first = self._first_hop(request, policy)
+            response = await self._client.send(first[0], stream=True)
+            if response.next_request is None or request.max_redirects == 0:
+                return Httpx2Response(response)
+            return await self._follow_redirects(request, policy, first, response)
         except ENGINE_ERRORS as exc:
             raise translated(exc) from exc
         finally:
@@ -419,16 +424,20 @@ class Httpx2Transport:
                 outgoing.headers[header_name] = value
         return outgoing, origin
 
-    async def _send_handling_redirects(
-        self, request: PreparedRequest, policy: SendPolicy
+    async def _follow_redirects(
+        self,
+        request: PreparedRequest,
+        policy: SendPolicy,
+        first: tuple[httpx2.Request, Origin],
+        response: httpx2.Response,
     ) -> Httpx2Response:
-        outgoing, origin = self._first_hop(request, policy)
+        """Follow the redirect ``response`` answered ``first`` with, hop by hop, per policy."""
+        outgoing, origin = first
         with_body = request.content is not None and request.content != b""
         hops = 0
         while True:
-            response = await self._client.send(outgoing, stream=True)
             redirect = response.next_request
-            if redirect is None or request.max_redirects == 0:
+            if redirect is None:
                 return Httpx2Response(response)
             hops += 1
             target = _origin(redirect.url)
@@ -452,6 +461,7 @@ class Httpx2Transport:
             await response.aclose()
             self._prepare_hop(redirect, policy, target, cross_origin=cross_origin)
             outgoing, origin = redirect, target
+            response = await self._client.send(outgoing, stream=True)
 
     def _prepare_hop(
         self,
