@@ -5,6 +5,7 @@ Helpers shared by several test modules (tests/ is on sys.path: pytest's rootdir 
 from __future__ import annotations
 
 import httpx2
+import pytest
 import trio
 
 import trioaxios
@@ -62,3 +63,11 @@ def routed_client(seen: list[httpx2.Request], routes=None, base_url="http://a.te
         return httpx2.Response(status, headers=headers, json={"ok": True})
 
     return trioaxios.create(base_url=base_url, transport=httpx2.MockTransport(handler), **config)
+
+
+#: httpx2 leaves httpcore2's pool-stream generator to the garbage collector when a stream is
+#: closed early (encode/httpx#3686): tests that close streams early ignore exactly that.
+ENGINE_ABANDONED_GENERATOR = pytest.mark.filterwarnings(
+    "ignore:Async generator 'httpcore2._async.connection_pool.PoolByteStream.__aiter__'"
+    ":ResourceWarning"
+)

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import trioaxios
+from _helpers import ENGINE_ABANDONED_GENERATOR
 from trioaxios import ClientState
 
 BASE = "http://api.test"
@@ -605,13 +606,9 @@ async def test_reading_after_the_block_says_to_read_inside_it(live):
 # httpx2 2.16.2 iterates httpcore2's PoolByteStream generator without closing it when its own
 # response stream is closed early; Trio then reports the abandoned generator. The connection is
 # released all the same (asserted below). Upstream: encode/httpx#3686, pydantic/httpx2#1036.
-ENGINE_ABANDONED_GENERATOR = (
-    "ignore:Async generator 'httpcore2._async.connection_pool.PoolByteStream.__aiter__'"
-    ":ResourceWarning"
-)
 
 
-@pytest.mark.filterwarnings(ENGINE_ABANDONED_GENERATOR)
+@ENGINE_ABANDONED_GENERATOR
 async def test_streaming_releases_the_connection_after_an_early_exit(live):
     """Breaking out after the first chunk of a big body leaves no active connection behind."""
     with trio.fail_after(10):
@@ -632,7 +629,7 @@ async def test_streaming_releases_the_connection_after_an_early_exit(live):
     assert follow_up.data == {"hello": "world", "items": [1, 2, 3]}
 
 
-@pytest.mark.filterwarnings(ENGINE_ABANDONED_GENERATOR)
+@ENGINE_ABANDONED_GENERATOR
 async def test_breaking_out_of_aiter_lines_closes_every_iterator(live):
     """Breaking out of aiter_lines() leaves no abandoned generator (no ResourceWarning)."""
     with trio.fail_after(10):

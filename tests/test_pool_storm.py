@@ -7,6 +7,7 @@ import random
 import trio
 
 import trioaxios
+from _helpers import ENGINE_ABANDONED_GENERATOR
 from trioaxios import CanceledError, CancelToken
 
 
@@ -16,6 +17,8 @@ def assert_pool_clean(api: trioaxios.Client) -> None:
     assert pool is not None
     assert pool.active == 0
     assert pool.connecting == 0
+    assert pool.slots_in_use == 0  # every request gave its connection slot back
+    assert pool.waiting == 0
 
 
 async def test_cancel_storm_leaves_the_pool_usable(server):
@@ -98,3 +101,54 @@ async def test_500_streams_cancelled_mid_body_then_20_succeed(server):
                     nursery.start_soon(get, index)
         assert results == [200] * 20
         assert_pool_clean(api)
+
+
+@ENGINE_ABANDONED_GENERATOR
+async def test_every_outcome_gives_its_connection_slot_back(server):
+    """
+    Success, error statuses, redirects, streams left early or failing, timeouts, cancellation:
+    each request returns the slot it took, so a 2-connection client never starves.
+    """
+    async with trioaxios.create(base_url=server.url, max_connections=2) as api:
+
+        async def outcomes() -> None:
+            await api.get("/json")
+            await api.get("/redirect/3")
+            await trioaxios_error(api.get("/status/404"))
+            await trioaxios_error(api.get("/status/503"))
+            await trioaxios_error(api.get("/slow", params={"delay": 1}, timeout=0.05))
+            await trioaxios_error(api.get("/redirect/5", max_redirects=2))
+            async with api.get("/bytes/200000") as response:
+                async for _ in response.aiter_bytes():
+                    break  # left early
+            try:
+                async with api.get("/drip", params={"chunks": 5, "interval": 0.01}):
+                    raise LookupError
+            except LookupError:
+                pass
+            with trio.move_on_after(0.02):
+                await api.get("/slow", params={"delay": 1})
+
+        with trio.fail_after(30):
+            async with trio.open_nursery() as nursery:
+                for _ in range(6):  # three times the slots, all at once
+                    nursery.start_soon(outcomes)
+        assert_pool_clean(api)
+        async def slow() -> None:
+            await api.get("/slow", params={"delay": 0.5})
+
+        with trio.fail_after(0.9):  # both slots free: two slow requests overlap
+            async with trio.open_nursery() as nursery:
+                for _ in range(2):
+                    nursery.start_soon(slow)
+        assert_pool_clean(api)
+
+
+async def trioaxios_error(request: trioaxios.PendingRequest) -> None:
+    """Await ``request`` and swallow the ``AxiosError`` it is expected to raise."""
+    try:
+        await request
+    except trioaxios.AxiosError:
+        pass
+    else:
+        raise AssertionError("expected an AxiosError")

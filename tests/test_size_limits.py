@@ -14,6 +14,7 @@ import pytest
 import trio
 
 import trioaxios
+from _helpers import ENGINE_ABANDONED_GENERATOR
 from trioaxios import AxiosError
 from trioaxios._demo_server import _pattern_chunk, encoded_body
 from trioaxios._transports._decoders import DECODE_CHUNK, MAX_ENCODINGS, body_decoder
@@ -70,10 +71,6 @@ def gzipped(data: bytes) -> bytes:
 # httpx2 2.16.2 leaves httpcore2's PoolByteStream generator to the garbage collector when a
 # response stream is closed early (a limit error is an early close); Trio reports it. The
 # connection is released all the same (asserted below). encode/httpx#3686; see test_client.
-ENGINE_ABANDONED_GENERATOR = pytest.mark.filterwarnings(
-    "ignore:Async generator 'httpcore2._async.connection_pool.PoolByteStream.__aiter__'"
-    ":ResourceWarning"
-)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ The redirect loop, cookies and xsrf follow ``_security.SendPolicy``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from contextlib import aclosing
@@ -182,10 +183,15 @@ install_log_redaction()
 class Httpx2Response:
     """A ``TransportResponse`` over an ``httpx2.Response`` opened with ``stream=True``."""
 
-    __slots__ = ("_response",)
+    __slots__ = ("_release", "_response")
 
     def __init__(self, response: httpx2.Response) -> None:
         self._response = response
+        self._release: Callable[[], object] | None = None
+
+    def release_on_close(self, release: Callable[[], object]) -> None:
+        """Call ``release`` once, when this response is closed (its connection is free)."""
+        self._release = release
 
     @property
     def status(self) -> int:
@@ -252,6 +258,10 @@ class Httpx2Response:
             await self._response.aclose()
         except ENGINE_ERRORS as exc:
             raise translated(exc) from exc
+        finally:
+            release, self._release = self._release, None
+            if release is not None:
+                release()
 
 
 def _raw_stream(response: httpx2.Response) -> AsyncGenerator[bytes]:
@@ -279,13 +289,17 @@ class PoolStatistics:
     Connections in the pool, by state (for tests and diagnostics).
 
     ``active`` counts every connection in use, including those still ``connecting``; a
-    connection in use is never ``idle``.
+    connection in use is never ``idle``. ``slots_in_use`` counts requests holding one of the
+    pool's ``max_connections`` slots (their response not closed yet), ``waiting`` those
+    queued for one.
     """
 
     total: int
     active: int
     idle: int
     connecting: int
+    slots_in_use: int = 0
+    waiting: int = 0
 
 
 @final
@@ -298,7 +312,7 @@ class Httpx2Transport:
     ``max_redirects`` applies per request.
     """
 
-    __slots__ = ("_client", "_targets", "_transport", "is_network_pool")
+    __slots__ = ("_client", "_slots", "_targets", "_transport", "is_network_pool")
 
     def __init__(
         self,
@@ -316,6 +330,15 @@ class Httpx2Transport:
         #: A request sent through our own network pool always reaches a schedule point
         #: (socket I/O); a user's transport (MockTransport, ASGI) may never yield.
         self.is_network_pool = transport is None
+        #: One slot per connection the pool may open: a request waits here, not in the
+        #: pool's queue, which httpcore2 rescans whenever a request joins or leaves it (so a
+        #: thousand queued requests, or cancelling them, cost O(n) each). A request waiting
+        #: for a slot has built nothing and sent nothing; cancelling it is O(1).
+        self._slots = (
+            trio.Semaphore(max_connections, max_value=max_connections)
+            if transport is None and max_connections is not None
+            else None
+        )
         if transport is None:
             transport = httpx2.AsyncHTTPTransport(
                 limits=httpx2.Limits(
@@ -385,8 +408,25 @@ class Httpx2Transport:
         Send ``request``, following up to ``max_redirects`` redirects; body unread.
 
         Cookies, xsrf and what each redirect hop may carry follow ``request.policy``
-        (``_security``).
+        (``_security``). On our own pool, the request first takes a connection slot, which
+        the response gives back when it is closed.
         """
+        slots = self._slots
+        if slots is None:
+            return await self._send(request)
+        try:
+            slots.acquire_nowait()  # no schedule point when a slot is free: the common case
+        except trio.WouldBlock:
+            await slots.acquire()
+        try:
+            response = await self._send(request)
+        except BaseException:
+            slots.release()
+            raise
+        response.release_on_close(slots.release)
+        return response
+
+    async def _send(self, request: PreparedRequest) -> Httpx2Response:
         policy = request.policy or SendPolicy()
         token = _OUR_REQUEST.set(True)
         try:
@@ -494,8 +534,16 @@ class Httpx2Transport:
         return None
 
     def pool_statistics(self) -> PoolStatistics:
-        """Count the pool's connections by state."""
-        return pool_statistics(self._transport)
+        """Count the pool's connections by state, and the requests holding or awaiting slots."""
+        counts = pool_statistics(self._transport)
+        slots = self._slots
+        if slots is None:
+            return counts
+        return dataclasses.replace(
+            counts,
+            slots_in_use=(slots.max_value or 0) - slots.value,
+            waiting=slots.statistics().tasks_waiting,
+        )
 
     async def aclose(self) -> None:
         """Close the client and its pool."""
