@@ -77,10 +77,12 @@ class Scenario:
         return len(JSON_BODY) if self.path == "/json" else PAYLOAD_SIZE
 
 
+#: N is large enough at C=10 and C=100 that a cell spans several full garbage collections:
+#: with 3000 requests, whether a cell caught one moved the median ratio by +-8% between runs.
 SCENARIOS = (
     Scenario("Small JSON GET", "/json", 1, 2000, 300, 50),
-    Scenario("Small JSON GET", "/json", 10, 3000, 500, 100),
-    Scenario("Small JSON GET", "/json", 100, 3000, 500, 200),
+    Scenario("Small JSON GET", "/json", 10, 8000, 500, 100),
+    Scenario("Small JSON GET", "/json", 100, 8000, 500, 200),
     Scenario("1 MiB download", "/bytes", 10, 300, 40, 20),
 )
 
