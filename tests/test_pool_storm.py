@@ -134,6 +134,7 @@ async def test_every_outcome_gives_its_connection_slot_back(server):
                 for _ in range(6):  # three times the slots, all at once
                     nursery.start_soon(outcomes)
         assert_pool_clean(api)
+
         async def slow() -> None:
             await api.get("/slow", params={"delay": 0.5})
 
