@@ -7,6 +7,9 @@ import time
 import httpx2
 import pytest
 import trio
+import trio.testing
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import trioaxios
 from trioaxios import AxiosError, CanceledError, CancelToken
@@ -294,6 +297,130 @@ async def test_token_cancelled_before_the_deadline_wins(autojump_clock):
     assert isinstance(exc, CanceledError)
     assert exc.reason == "first"
     assert elapsed == 2
+
+
+# -- one deadline across retries and a refresh (T24) --------------------------------------
+
+RTT = 1 / 64  # exact in binary, so virtual times compare with ==
+
+
+class RetryAfterServer:
+    """401 for the first token, a 40 ms refresh, then 503 ``Retry-After: 1``, then 200."""
+
+    def __init__(self) -> None:
+        self.log: list[tuple[float, str, str | None]] = []
+        self.unavailable_once = True
+
+    async def handler(self, request: httpx2.Request) -> httpx2.Response:
+        token = request.headers.get("authorization")
+        self.log.append((trio.current_time(), request.url.path, token))
+        if request.url.path == "/auth/refresh":
+            await trio.sleep(0.04)
+            return httpx2.Response(200, json={"token": "t2"})
+        await trio.sleep(RTT)
+        if token != "Bearer t2":
+            return httpx2.Response(401)
+        if self.unavailable_once:
+            self.unavailable_once = False
+            return httpx2.Response(503, headers={"Retry-After": "1"})
+        return httpx2.Response(200, json={"ok": True})
+
+
+async def honour_retry_after(ctx, next):
+    """A user's retry middleware: sleep for ``Retry-After``, then send again (up to 3 times)."""
+    await next()
+    while ctx.res.status == 503 and ctx.attempts < 3:
+        await trio.sleep(float(ctx.res.headers["retry-after"]))
+        await next(retry=True)
+
+
+def retry_and_refresh_client(server: RetryAfterServer, timeout: float) -> trioaxios.Client:
+    async def refresh(client):
+        response = await client.post("/auth/refresh")
+        return trioaxios.Token(response.data["token"])
+
+    api = trioaxios.create(
+        base_url="http://api.test", transport=httpx2.MockTransport(server.handler), timeout=timeout
+    )
+    api.use(honour_retry_after)
+    api.use(trioaxios.AuthRefresh(refresh, "t1"))
+    return api
+
+
+async def test_timeout_spans_the_refresh_and_the_retry_sleep(autojump_clock):
+    """401, 40 ms refresh, 503 Retry-After 1, 200 with timeout=1: fails at 1.0 s exactly."""
+    server = RetryAfterServer()
+    async with retry_and_refresh_client(server, timeout=1.0) as api:
+        exc, elapsed = await timed_failure(lambda: api.get("/data"))
+    assert isinstance(exc, AxiosError)
+    assert exc.code == "ECONNABORTED"
+    assert elapsed == 1.0  # during the Retry-After sleep, never at 1.04 s or later
+    assert [path for _, path, _ in server.log] == ["/data", "/auth/refresh", "/data"]
+
+
+async def test_the_same_call_with_a_longer_timeout_succeeds_after_one_refresh(autojump_clock):
+    """With timeout=2 the call ends at RTT + 40 ms + RTT + 1 s + RTT, one refresh spent."""
+    server = RetryAfterServer()
+    async with retry_and_refresh_client(server, timeout=2.0) as api:
+        start = trio.current_time()
+        response = await api.get("/data")
+        assert trio.current_time() - start == RTT + 0.04 + RTT + 1 + RTT
+    assert response.data == {"ok": True}
+    paths = [path for _, path, _ in server.log]
+    assert paths == ["/data", "/auth/refresh", "/data", "/data"]
+    assert [token for _, _, token in server.log][2:] == ["Bearer t2", "Bearer t2"]
+
+
+TICKS = st.integers(min_value=0, max_value=64)  # multiples of 1/64 s: exact virtual times
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    durations=st.lists(TICKS, min_size=1, max_size=4),
+    gaps=st.lists(TICKS, min_size=3, max_size=3),
+    timeout_ticks=st.integers(min_value=1, max_value=200),
+)
+def test_timeout_is_one_deadline_over_all_attempts_and_waits(durations, gaps, timeout_ticks):
+    """
+    Property: attempts of random length with random waits between them (a middleware that
+    sleeps, then sends again) succeed iff they all end before ``timeout``; otherwise the
+    call raises ECONNABORTED at exactly ``timeout``, wherever the deadline fell.
+    """
+    timeout = timeout_ticks / 64
+    total = (sum(durations) + sum(gaps[: len(durations) - 1])) / 64
+    sent: list[float] = []
+
+    async def handler(request: httpx2.Request) -> httpx2.Response:
+        sent.append(trio.current_time())
+        await trio.sleep(durations[len(sent) - 1] / 64)
+        return httpx2.Response(200, json={"attempt": len(sent)})
+
+    async def send_again(ctx, next):
+        await next()
+        for gap in gaps[: len(durations) - 1]:
+            await trio.sleep(gap / 64)
+            await next(retry=True)
+
+    async def main() -> tuple[str, float]:
+        async with trioaxios.create(
+            base_url="http://api.test", transport=httpx2.MockTransport(handler), timeout=timeout
+        ) as api:
+            api.use(send_again)
+            start = trio.current_time()
+            try:
+                response = await api.get("/x")
+            except AxiosError as exc:
+                return exc.code or "", trio.current_time() - start
+            assert response.data == {"attempt": len(durations)}
+            return "ok", trio.current_time() - start
+
+    outcome, elapsed = trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+    if total < timeout:
+        assert (outcome, elapsed) == ("ok", total)
+    elif total > timeout:
+        assert (outcome, elapsed) == ("ECONNABORTED", timeout)
+    else:  # the last response and the deadline at the same instant: either is honest
+        assert elapsed == timeout
 
 
 # -- real server --------------------------------------------------------------------------
