@@ -318,7 +318,7 @@ class RetryAfterServer:
             await trio.sleep(0.04)
             return httpx2.Response(200, json={"token": "t2"})
         await trio.sleep(RTT)
-        if token != "Bearer t2":
+        if token != "Bearer t2":  # noqa: S105 - fake test token
             return httpx2.Response(401)
         if self.unavailable_once:
             self.unavailable_once = False
@@ -326,12 +326,12 @@ class RetryAfterServer:
         return httpx2.Response(200, json={"ok": True})
 
 
-async def honour_retry_after(ctx, next):
+async def honour_retry_after(ctx, call_next):
     """A user's retry middleware: sleep for ``Retry-After``, then send again (up to 3 times)."""
-    await next()
+    await call_next()
     while ctx.res.status == 503 and ctx.attempts < 3:
         await trio.sleep(float(ctx.res.headers["retry-after"]))
-        await next(retry=True)
+        await call_next(retry=True)
 
 
 def retry_and_refresh_client(server: RetryAfterServer, timeout: float) -> trioaxios.Client:
@@ -395,11 +395,11 @@ def test_timeout_is_one_deadline_over_all_attempts_and_waits(durations, gaps, ti
         await trio.sleep(durations[len(sent) - 1] / 64)
         return httpx2.Response(200, json={"attempt": len(sent)})
 
-    async def send_again(ctx, next):
-        await next()
+    async def send_again(ctx, call_next):
+        await call_next()
         for gap in gaps[: len(durations) - 1]:
             await trio.sleep(gap / 64)
-            await next(retry=True)
+            await call_next(retry=True)
 
     async def main() -> tuple[str, float]:
         async with trioaxios.create(
