@@ -423,14 +423,9 @@ class Client:
         transport = self._check_open()
         scope.arm_timeout(config.timeout)
         ctx = Context(config, self, transport)
-
-        async def terminal(ctx: Context) -> None:
-            if await send_request(ctx, transport, stream=stream):
-                scope.yielded = True
-
         try:
             if self._onion:
-                await run_onion(self._onion, ctx, terminal)
+                await run_onion(self._onion, ctx, _Terminal(scope, transport, stream=stream))
             else:  # no middleware: the terminal inline, two frames less in flight
                 ctx.attempts += 1
                 if await send_request(ctx, transport, stream=stream):
@@ -440,6 +435,23 @@ class Client:
             if ctx.res is not None:
                 await ctx.res.aclose()
             raise
+
+
+@final
+class _Terminal:
+    """The onion's innermost step for one request: send through the transport."""
+
+    __slots__ = ("_scope", "_stream", "_transport")
+
+    def __init__(self, scope: RequestScope, transport: Httpx2Transport, *, stream: bool) -> None:
+        self._scope = scope
+        self._transport = transport
+        self._stream = stream
+
+    async def __call__(self, ctx: Context) -> None:
+        """Send ``ctx.req``; note when the send went over the network (a schedule point)."""
+        if await send_request(ctx, self._transport, stream=self._stream):
+            self._scope.yielded = True
 
 
 async def _finish_checkpoint(scope: RequestScope) -> None:

@@ -42,6 +42,9 @@ REQUEST_ONLY_KEYS: Final = frozenset({"url", "data"})
 #: may mark more names as secret, never unmark the instance's.
 UNION_KEYS: Final = frozenset({"sensitive_headers", "sensitive_params"})
 
+#: The empty name set every config without explicit keys or call headers shares.
+_NO_NAMES: Final[frozenset[str]] = frozenset()
+
 
 def _union(base: tuple[str, ...], extra: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys((*base, *extra)))
@@ -469,14 +472,14 @@ class RequestConfig:
     on_download_progress: ProgressCallback | None
     decompress: bool
     extras: dict[str, Any]
-    _explicit: set[str]
+    _explicit: frozenset[str]  # replaced, never mutated: merged configs share one
     _call_headers: frozenset[str]
     _call_auth: bool
 
     def __init__(self, **config: Any) -> None:
-        object.__setattr__(self, "_explicit", set())
+        object.__setattr__(self, "_explicit", _NO_NAMES)
         object.__setattr__(self, "extras", {})
-        object.__setattr__(self, "_call_headers", frozenset())
+        object.__setattr__(self, "_call_headers", _NO_NAMES)
         object.__setattr__(self, "_call_auth", False)
         for key, (default, _) in _KEYS.items():
             object.__setattr__(self, key, default)
@@ -511,7 +514,11 @@ class RequestConfig:
         valid = _validated(key, value, extra_keys)
         assert isinstance(key, str)  # noqa: S101 - _validated accepts only known str keys
         object.__setattr__(self, key, valid)
-        self._explicit.add(key)
+        self._mark_explicit(key)
+
+    def _mark_explicit(self, key: str) -> None:
+        if key not in self._explicit:
+            object.__setattr__(self, "_explicit", self._explicit | {key})
 
     def __setattr__(self, key: str, value: Any) -> None:
         """Validate and set a config key."""
@@ -522,7 +529,7 @@ class RequestConfig:
         if key not in _KEYS:
             raise _unknown_key(key, _KEYS)
         object.__setattr__(self, key, Headers() if key == "headers" else _KEYS[key][0])
-        self._explicit.discard(key)
+        object.__setattr__(self, "_explicit", self._explicit - {key})
 
     def is_set(self, key: str) -> bool:
         """Return whether ``key`` was given explicitly (not left at the library default)."""
@@ -536,7 +543,7 @@ class RequestConfig:
         object.__setattr__(new, "headers", self.headers.copy())
         object.__setattr__(new, "params", _copy_params(self.params))
         object.__setattr__(new, "extras", dict(self.extras))
-        object.__setattr__(new, "_explicit", set(self._explicit))
+        object.__setattr__(new, "_explicit", self._explicit)
         object.__setattr__(new, "_call_headers", self._call_headers)
         object.__setattr__(new, "_call_auth", self._call_auth)
         return new
@@ -583,7 +590,7 @@ class Defaults(RequestConfig):
                     _headers("headers", value) if isinstance(value, list | tuple) else value
                 )
             object.__setattr__(self, "headers", headers)
-            self._explicit.add("headers")
+            self._mark_explicit("headers")
             return
         super()._set(key, value, extra_keys)
 
@@ -632,7 +639,7 @@ def merge_config(base: RequestConfig, override: RequestConfig) -> RequestConfig:
         elif key in UNION_KEYS:
             value = _union(getattr(merged, key), value)
         object.__setattr__(merged, key, value)
-        merged._explicit.add(key)  # noqa: SLF001 - same class
+        merged._mark_explicit(key)  # noqa: SLF001 - same class
     merged.extras.update(override.extras)
     if type(merged) is not RequestConfig and type(override) is RequestConfig:
         plain = RequestConfig.__new__(RequestConfig)
@@ -640,7 +647,7 @@ def merge_config(base: RequestConfig, override: RequestConfig) -> RequestConfig:
             object.__setattr__(plain, key, getattr(merged, key))
         object.__setattr__(plain, "extras", merged.extras)
         object.__setattr__(plain, "_explicit", merged._explicit)  # noqa: SLF001 - same class
-        object.__setattr__(plain, "_call_headers", frozenset())
+        object.__setattr__(plain, "_call_headers", _NO_NAMES)
         object.__setattr__(plain, "_call_auth", False)
         return plain
     return merged
@@ -701,13 +708,31 @@ def _merged(
         headers.update_from(own_headers)
     values["headers"] = headers
     values["extras"] = {**defaults.extras, **extras}
-    inherited = defaults._explicit - REQUEST_ONLY_KEYS  # noqa: SLF001 - same module
-    values["_explicit"] = inherited | given.keys()
+    values["_explicit"] = _explicit_after_merge(defaults._explicit, tuple(given))  # noqa: SLF001 - same module
     values["_call_headers"] = (
-        frozenset(name.lower() for name in own_headers) if own_headers is not None else frozenset()
+        frozenset(name.lower() for name in own_headers) if own_headers is not None else _NO_NAMES
     )
     values["_call_auth"] = "auth" in given
     return merged
+
+
+#: (defaults' explicit keys, request's keys) -> the merged config's explicit keys. Requests
+#: repeat a handful of key sets, so the merged configs share a few frozensets instead of
+#: each holding a set of its own while in flight.
+_EXPLICIT_AFTER_MERGE: dict[tuple[frozenset[str], tuple[str, ...]], frozenset[str]] = {}
+_EXPLICIT_AFTER_MERGE_SIZE: Final = 256
+
+
+def _explicit_after_merge(inherited: frozenset[str], given: tuple[str, ...]) -> frozenset[str]:
+    """The explicit keys of a request with keys ``given`` merged over ``inherited`` ones."""
+    cache_key = (inherited, given)
+    found = _EXPLICIT_AFTER_MERGE.get(cache_key)
+    if found is None:
+        if len(_EXPLICIT_AFTER_MERGE) >= _EXPLICIT_AFTER_MERGE_SIZE:
+            _EXPLICIT_AFTER_MERGE.clear()
+        found = (inherited - REQUEST_ONLY_KEYS) | frozenset(given)
+        _EXPLICIT_AFTER_MERGE[cache_key] = found
+    return found
 
 
 def _inheritable(config: RequestConfig) -> dict[str, Any]:
@@ -728,6 +753,6 @@ def call_credentials(config: RequestConfig) -> tuple[frozenset[str], bool]:
     claims none: its credentials are all the instance's.
     """
     return (
-        getattr(config, "_call_headers", frozenset()),
+        getattr(config, "_call_headers", _NO_NAMES),
         getattr(config, "_call_auth", False),
     )

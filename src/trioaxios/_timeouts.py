@@ -73,7 +73,8 @@ class RequestScope:
         self._config = config
         self._token: CancelToken | None = config.cancel_token
         self._signal: AbortSignal | None = config.signal
-        self._scope = trio.CancelScope()
+        #: Made only when something can cancel the request (``_needed``).
+        self._scope: trio.CancelScope | None = None
         self._timeout_at = math.inf
         self._first: CanceledError | None = None
         self._needed = (
@@ -86,17 +87,15 @@ class RequestScope:
         #: Set once the request reached a schedule point for sure (network I/O).
         self.yielded = False
 
-    @property
-    def cancel_scope(self) -> trio.CancelScope:
-        """The underlying ``trio.CancelScope`` (for introspection: ``deadline``, ...)."""
-        return self._scope
-
     def _cancel(self, error: CanceledError) -> None:
-        # The listener of both the token and the signal. ``cancel_called`` is already true
-        # when the deadline (timeout or timeout signal) passed first: then that one wins.
-        if self._first is None and not self._scope.cancel_called:
+        # The listener of both the token and the signal, subscribed while the scope is open.
+        # ``cancel_called`` is already true when the deadline (timeout or timeout signal)
+        # passed first: then that one wins.
+        scope = self._scope
+        assert scope is not None  # noqa: S101 - subscribed only once the scope exists
+        if self._first is None and not scope.cancel_called:
             self._first = error
-        self._scope.cancel(reason=f"trioaxios: {error.message}")
+        scope.cancel(reason=f"trioaxios: {error.message}")
 
     def __enter__(self) -> RequestScope:
         """Open the scope; raise ``CanceledError`` if cancellation was already requested."""
@@ -105,10 +104,11 @@ class RequestScope:
             raise error
         if not self._needed:
             return self
-        self._scope.__enter__()
+        scope = self._scope = trio.CancelScope()
+        scope.__enter__()
         self._entered = True
         if self._signal is not None:
-            self._scope.deadline = self._signal.deadline
+            scope.deadline = self._signal.deadline
             self._signal.subscribe(self._cancel)
         if self._token is not None:
             self._token.subscribe(self._cancel)
@@ -117,11 +117,12 @@ class RequestScope:
     def arm_timeout(self, timeout: float | None) -> None:
         """Start the request's timeout now (``None`` or ``0``: no timeout)."""
         if timeout:
-            if not self._entered:
+            scope = self._scope
+            if not self._entered or scope is None:
                 msg = "RequestScope: a timeout was armed on a scope opened without one"
                 raise RuntimeError(msg)
             self._timeout_at = trio.current_time() + timeout
-            self._scope.deadline = min(self._scope.deadline, self._timeout_at)
+            scope.deadline = min(scope.deadline, self._timeout_at)
 
     def cancellation(self) -> CanceledError | None:
         """Return the ``CanceledError`` this request should raise, if its token/signal fired."""
@@ -158,7 +159,8 @@ class RequestScope:
         tb: TracebackType | None,
     ) -> None:
         """Close the scope; translate a cancellation it caught into our error."""
-        if not self._entered:
+        scope = self._scope
+        if not self._entered or scope is None:
             return
         self._entered = False
         if self._token is not None:
@@ -167,6 +169,6 @@ class RequestScope:
             self._signal.unsubscribe(self._cancel)
         # CancelScope.__exit__ returns True whenever no exception remains; what matters is
         # whether *this* scope caught a cancellation.
-        self._scope.__exit__(exc_type, exc, tb)
-        if self._scope.cancelled_caught:
+        scope.__exit__(exc_type, exc, tb)
+        if scope.cancelled_caught:
             raise self._caught_error() from None

@@ -412,34 +412,35 @@ class Httpx2Transport:
         the response gives back when it is closed.
         """
         slots = self._slots
-        if slots is None:
-            return await self._send(request)
-        try:
-            slots.acquire_nowait()  # no schedule point when a slot is free: the common case
-        except trio.WouldBlock:
-            await slots.acquire()
-        try:
-            response = await self._send(request)
-        except BaseException:
-            slots.release()
-            raise
-        response.release_on_close(slots.release)
-        return response
-
-    async def _send(self, request: PreparedRequest) -> Httpx2Response:
+        if slots is not None:
+            try:
+                slots.acquire_nowait()  # no schedule point when a slot is free: the common case
+            except trio.WouldBlock:
+                await slots.acquire()
+        # One frame for the slot, the first hop and the translation: each frame is held for
+        # as long as the request is in flight.
         policy = request.policy or SendPolicy()
         token = _OUR_REQUEST.set(True)
         try:
-            # The first hop inline: most requests are not redirected (one frame less each).
-            first = self._first_hop(request, policy)
-            response = await self._client.send(first[0], stream=True)
-            if response.next_request is None or request.max_redirects == 0:
-                return Httpx2Response(response)
-            return await self._follow_redirects(request, policy, first, response)
-        except ENGINE_ERRORS as exc:
-            raise translated(exc) from exc
+            outgoing, origin = self._first_hop(request, policy)
+            engine_response = await self._client.send(outgoing, stream=True)
+            if engine_response.next_request is None or request.max_redirects == 0:
+                response = Httpx2Response(engine_response)
+            else:
+                response = await self._follow_redirects(
+                    request, policy, (outgoing, origin), engine_response
+                )
+        except BaseException as exc:
+            if slots is not None:
+                slots.release()
+            if isinstance(exc, ENGINE_ERRORS):
+                raise translated(exc) from exc
+            raise
         finally:
             _OUR_REQUEST.reset(token)
+        if slots is not None:
+            response.release_on_close(slots.release)
+        return response
 
     def _first_hop(
         self, request: PreparedRequest, policy: SendPolicy
