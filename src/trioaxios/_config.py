@@ -184,7 +184,19 @@ def _xsrf_header(key: str, value: Any) -> str | None:
     return name
 
 
+#: The methods every request names, as given -> as stored: no character check for these.
+_COMMON_METHODS: Final = {
+    spelling: name
+    for name in ("get", "post", "put", "patch", "delete", "head", "options")
+    for spelling in (name, name.upper())
+}
+
+
 def _method(key: str, value: Any) -> str:
+    if type(value) is str:
+        known = _COMMON_METHODS.get(value)
+        if known is not None:
+            return known
     text = _str(key, value).lower()
     if (
         not text
