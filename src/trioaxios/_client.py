@@ -426,7 +426,7 @@ class Client:
         try:
             if self._onion:
                 await run_onion(self._onion, ctx, _Terminal(scope, transport, stream=stream))
-            else:  # no middleware: the terminal inline, two frames less in flight
+            else:  # no middleware: `_Terminal` inline, two frames less in flight
                 ctx.attempts += 1
                 if await send_request(ctx, transport, stream=stream):
                     scope.yielded = True

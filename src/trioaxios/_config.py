@@ -680,7 +680,7 @@ def merge_request(defaults: RequestConfig, request: RequestConfig) -> RequestCon
 
 
 def merge_options(
-    defaults: RequestConfig, options: Mapping[str, Any], extra_keys: frozenset[str] = frozenset()
+    defaults: RequestConfig, options: Mapping[str, Any], extra_keys: frozenset[str] = _NO_NAMES
 ) -> RequestConfig:
     """
     ``merge_request(defaults, RequestConfig.from_mapping(options, extra_keys))``, faster.

@@ -51,7 +51,6 @@ class RequestScope:
 
     __slots__ = (
         "_config",
-        "_entered",
         "_first",
         "_needed",
         "_scope",
@@ -73,7 +72,8 @@ class RequestScope:
         self._config = config
         self._token: CancelToken | None = config.cancel_token
         self._signal: AbortSignal | None = config.signal
-        #: Made only when something can cancel the request (``_needed``).
+        #: The open cancel scope: made on entry only when something can cancel the request
+        #: (``_needed``), ``None`` again once it is closed.
         self._scope: trio.CancelScope | None = None
         self._timeout_at = math.inf
         self._first: CanceledError | None = None
@@ -83,7 +83,6 @@ class RequestScope:
             or self._token is not None
             or self._signal is not None
         )
-        self._entered = False
         #: Set once the request reached a schedule point for sure (network I/O).
         self.yielded = False
 
@@ -106,7 +105,6 @@ class RequestScope:
             return self
         scope = self._scope = trio.CancelScope()
         scope.__enter__()
-        self._entered = True
         if self._signal is not None:
             scope.deadline = self._signal.deadline
             self._signal.subscribe(self._cancel)
@@ -118,7 +116,7 @@ class RequestScope:
         """Start the request's timeout now (``None`` or ``0``: no timeout)."""
         if timeout:
             scope = self._scope
-            if not self._entered or scope is None:
+            if scope is None:
                 msg = "RequestScope: a timeout was armed on a scope opened without one"
                 raise RuntimeError(msg)
             self._timeout_at = trio.current_time() + timeout
@@ -160,13 +158,13 @@ class RequestScope:
     ) -> None:
         """Close the scope; translate a cancellation it caught into our error."""
         scope = self._scope
-        if not self._entered or scope is None:
+        if scope is None:
             return
-        self._entered = False
         if self._token is not None:
             self._token.unsubscribe(self._cancel)
         if self._signal is not None:
             self._signal.unsubscribe(self._cancel)
+        self._scope = None
         # CancelScope.__exit__ returns True whenever no exception remains; what matters is
         # whether *this* scope caught a cancellation.
         scope.__exit__(exc_type, exc, tb)
